@@ -1,0 +1,1 @@
+"""Deterministic generators for the avatar and boss models, and the built models themselves."""

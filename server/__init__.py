@@ -1,0 +1,1 @@
+"""The Convex room authority: an aiohttp + python-socketio server (timers, battles, relay, ghosts)."""

@@ -18,6 +18,13 @@ def _cmd_version(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_rules(args: argparse.Namespace) -> int:
+    from shared.rules import summary
+
+    print(summary())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand registered."""
     parser = argparse.ArgumentParser(
@@ -29,6 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("version", help="print the Convex and protocol versions")
     p.set_defaults(handler=_cmd_version)
+
+    p = sub.add_parser("rules", help="print the game rules with the values in force")
+    p.set_defaults(handler=_cmd_rules)
     return parser
 
 

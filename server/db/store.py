@@ -132,3 +132,8 @@ class Store:
             key = secrets.token_bytes(32)
             await conn.execute(insert(schema.server_keys).values(name=name, value=key))
             return key
+
+    async def ping(self) -> None:
+        """Raise if the database does not answer a trivial query."""
+        async with self.engine.connect() as conn:
+            await conn.scalar(select(1))

@@ -5,20 +5,32 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import date
 from typing import Any, TypeVar
 
 from aiohttp import web
 
 from server.auth import InvalidToken, TokenClaims, hash_password, verify_password
-from server.db.store import UsernameTaken
+from server.db.store import AlreadyFriends, UnknownUser, UsernameTaken
 from server.keys import CLOCK, METRICS, SIGNER, STORE
+from shared import streak
 from shared.protocol import (
     HTTP_STATUS,
+    MAX_LISTED,
     AuthResponse,
+    CognitiveLoadReport,
     ErrorCode,
+    Friend,
+    FriendList,
+    FriendRequest,
+    GhostInfo,
+    GhostList,
     LoginRequest,
     ProtocolError,
     RegisterRequest,
+    StreakGoal,
+    StreakReport,
+    SubjectLoad,
     dump,
     error_payload,
     parse_model,
@@ -30,6 +42,8 @@ M = TypeVar("M", bound=WireModel)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 LOGIN_FAILED = "unknown username or wrong password"
+DEFAULT_GOAL_MINUTES = 60
+DEFAULT_TIMEZONE = "UTC"
 
 
 def json_response(model: WireModel, status: int = 200) -> web.Response:
@@ -141,5 +155,140 @@ def add_routes(app: web.Application) -> None:
     """Register every HTTP route."""
     app.router.add_post("/api/register", register)
     app.router.add_post("/api/login", login)
+    app.router.add_get("/api/friends", list_friends)
+    app.router.add_post("/api/friends", add_friend)
+    app.router.add_get("/api/streak/settings", get_streak_settings)
+    app.router.add_put("/api/streak/settings", put_streak_settings)
+    app.router.add_get("/api/streak", get_streak)
+    app.router.add_get("/api/reports/cognitive-load", cognitive_load)
+    app.router.add_get("/api/ghosts", list_ghosts)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
+
+
+# -- friends, streaks, reports, ghosts ----------------------------------------------------
+
+
+async def list_friends(request: web.Request) -> web.Response:
+    """`GET /api/friends`."""
+    me = claims(request)
+    rows = await request.app[STORE].friends(me.user_id)
+    return json_response(
+        FriendList(
+            friends=tuple(
+                Friend(user_id=str(r.user_id), username=r.username, mutual=r.mutual)
+                for r in rows[:MAX_LISTED]
+            )
+        )
+    )
+
+
+async def add_friend(request: web.Request) -> web.Response:
+    """`POST /api/friends`: add a user; mutual once they add you back."""
+    me = claims(request)
+    body = await read_model(request, FriendRequest)
+    if body.username.lower() == me.username.lower():
+        raise ProtocolError(ErrorCode.CONFLICT, "you cannot add yourself as a friend")
+    try:
+        row = await request.app[STORE].add_friend(me.user_id, body.username, request.app[CLOCK]())
+    except UnknownUser:
+        raise ProtocolError(ErrorCode.UNKNOWN_USER, "no user has that username") from None
+    except AlreadyFriends:
+        raise ProtocolError(ErrorCode.CONFLICT, "already in your friends") from None
+    return json_response(
+        Friend(user_id=str(row.user_id), username=row.username, mutual=row.mutual), status=201
+    )
+
+
+async def _streak_goal(request: web.Request, user_id: int) -> StreakGoal:
+    stored = await request.app[STORE].streak_settings(user_id)
+    if stored is None:
+        return StreakGoal(goal_minutes=DEFAULT_GOAL_MINUTES, timezone=DEFAULT_TIMEZONE)
+    goal, tz, days = stored
+    return StreakGoal(
+        goal_minutes=goal, timezone=tz, rest_days=tuple(date.fromisoformat(d) for d in days)
+    )
+
+
+async def get_streak_settings(request: web.Request) -> web.Response:
+    """`GET /api/streak/settings`: the goal, time zone and rest days (defaults until set)."""
+    return json_response(await _streak_goal(request, claims(request).user_id))
+
+
+async def put_streak_settings(request: web.Request) -> web.Response:
+    """`PUT /api/streak/settings`: replace the goal, time zone and rest days."""
+    me = claims(request)
+    body = await read_model(request, StreakGoal)
+    await request.app[STORE].set_streak_settings(
+        me.user_id, body.goal_minutes, body.timezone, [d.isoformat() for d in body.rest_days]
+    )
+    return json_response(body)
+
+
+async def get_streak(request: web.Request) -> web.Response:
+    """`GET /api/streak`: current and longest streak as of the user's local today."""
+    me = claims(request)
+    goal = await _streak_goal(request, me.user_id)
+    settings = streak.StreakSettings(goal_minutes=goal.goal_minutes, timezone=goal.timezone)
+    sessions = [
+        streak.StudySession(start=a, end=b, focused_seconds=f)
+        for a, b, f in await request.app[STORE].study_sessions(me.user_id)
+    ]
+    today = streak.local_date(request.app[CLOCK](), goal.timezone)
+    status = streak.streak_status(
+        streak.daily_minutes(sessions, goal.timezone), goal.rest_days, settings, today
+    )
+    return json_response(
+        StreakReport(
+            current=status.current,
+            longest=status.longest,
+            today=today,
+            today_minutes=round(status.today_minutes, 3),
+            goal_minutes=status.goal_minutes,
+            goal_met_today=status.goal_met_today,
+            rest_today=status.today_is_rest,
+        )
+    )
+
+
+async def cognitive_load(request: web.Request) -> web.Response:
+    """`GET /api/reports/cognitive-load`: per subject, confusion moments per focused hour."""
+    me = claims(request)
+    rows = await request.app[STORE].subject_report(me.user_id)
+    subjects = [
+        SubjectLoad(
+            subject=r.subject,
+            sessions=r.sessions,
+            focused_seconds=round(r.focused_seconds, 3),
+            confusion_moments=r.confusion_moments,
+            confusion_per_hour=round(r.confusion_moments / (r.focused_seconds / 3600), 3)
+            if r.focused_seconds > 0
+            else 0.0,
+        )
+        for r in rows
+    ]
+    subjects.sort(key=lambda s: (-s.confusion_per_hour, s.subject))
+    return json_response(CognitiveLoadReport(subjects=tuple(subjects[:MAX_LISTED])))
+
+
+async def list_ghosts(request: web.Request) -> web.Response:
+    """`GET /api/ghosts`: your own and your mutual friends' recordings, newest first."""
+    me = claims(request)
+    rows = await request.app[STORE].ghosts_visible_to(me.user_id, limit=MAX_LISTED)
+    return json_response(
+        GhostList(
+            ghosts=tuple(
+                GhostInfo(
+                    ghost_id=r.session_id,
+                    owner_id=str(r.owner_id),
+                    owner_username=r.owner_username,
+                    subject=r.subject,
+                    started_at=int(r.started_at * 1000),
+                    duration_s=round(r.duration_s, 3),
+                    focused_seconds=round(r.focused_seconds, 3),
+                    total_damage=round(r.damage, 3),
+                )
+                for r in rows
+            )
+        )
+    )

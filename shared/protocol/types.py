@@ -21,6 +21,8 @@ from pydantic import (
     StringConstraints,
 )
 
+from shared.codec import BATCH_ENTRY_SIZE, BATCH_HEADER_SIZE, FRAME_SIZE
+
 PROTOCOL_VERSION: Final[int] = 1
 """Bumped on any incompatible change to an event, payload or binary layout."""
 
@@ -34,7 +36,7 @@ MAX_HTTP_JSON_BYTES: Final[int] = 64 * 1024
 MAX_JSON_DEPTH: Final[int] = 8
 """Deepest accepted nesting of JSON containers; our messages nest at most four levels."""
 
-MAX_FRAME_BYTES: Final[int] = 64
+MAX_FRAME_BYTES: Final[int] = FRAME_SIZE
 """Largest ``frame`` payload: one binary face frame as laid out by ``shared/codec.py``."""
 
 MAX_ROOM_MEMBERS: Final[int] = 16
@@ -43,9 +45,8 @@ MAX_ROOM_MEMBERS: Final[int] = 16
 DEFAULT_MAX_MEMBERS: Final[int] = 8
 """Room size when ``room:create`` does not say: the boss arena's ring holds eight avatars."""
 
-MAX_BATCH_BYTES: Final[int] = 32 + MAX_ROOM_MEMBERS * (2 + MAX_FRAME_BYTES)
-"""Largest ``frames`` payload: a generous header plus a full room of (slot, frame) entries,
-whether ``shared/codec.py`` spends one or two bytes on the slot."""
+MAX_BATCH_BYTES: Final[int] = BATCH_HEADER_SIZE + MAX_ROOM_MEMBERS * BATCH_ENTRY_SIZE
+"""Largest ``frames`` payload: a batch header plus a full room of (slot, frame) entries."""
 
 MAX_SLOT: Final[int] = 255
 """Slots are one byte in binary batches."""

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
-from shared.face import Attention
+from shared.face import Attention, FaceSample
 from shared.protocol import (
     EVENTS,
     HTTP_ENDPOINTS,
@@ -607,8 +607,13 @@ def test_binary_events_accept_bytes_up_to_their_limit(name: str) -> None:
 
 def test_binary_limits() -> None:
     """A face frame is at most 64 bytes; a batch holds a full room of slot-tagged frames."""
+    from shared.codec import Frame, encode_batch, encode_frame
+
     assert MAX_FRAME_BYTES == 64
-    assert MAX_BATCH_BYTES >= 16 + MAX_ROOM_MEMBERS * (2 + MAX_FRAME_BYTES)
+    frame = encode_frame(Frame.from_sample(FaceSample(t=0.0), seq=1, t_ms=0))
+    assert len(frame) == MAX_FRAME_BYTES
+    full_room = encode_batch(1, 0, [(slot, frame) for slot in range(MAX_ROOM_MEMBERS)])
+    assert len(full_room) == MAX_BATCH_BYTES
 
 
 def test_largest_legitimate_messages_fit_their_size_limits() -> None:

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 import shared
+from game.commands import analyze, calibrate, model
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -39,6 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("rules", help="print the game rules with the values in force")
     p.set_defaults(handler=_cmd_rules)
+
+    analyze.register(sub)
+    calibrate.register(sub)
+    model.register(sub)
     return parser
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    func,
 )
 
 metadata = MetaData(
@@ -32,6 +33,8 @@ users = Table(
     Column("password_hash", String(255), nullable=False),
     Column("created_at", Float, nullable=False),
 )
+# Usernames are unique whatever their letter case ("Ada" blocks "ada"), on both backends.
+Index("uq_users_username_lower", func.lower(users.c.username), unique=True)
 
 friendships = Table(
     "friendships",

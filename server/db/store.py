@@ -5,11 +5,11 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import delete, event, func, insert, select, update
+from sqlalchemy import delete, event, func, insert, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -17,6 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from server.db import schema
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+
+MIGRATION_LOCK_KEY: Final[int] = 0x436F6E76  # "Conv"
+"""PostgreSQL advisory lock held while migrating (SQLite takes its write lock instead)."""
 
 
 class StoreError(Exception):
@@ -138,6 +141,15 @@ class Store:
         if engine.dialect.name == "sqlite":
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         async with engine.begin() as conn:
+            # Servers starting together on one fresh database migrate one after the other; the
+            # later ones then find the schema current instead of failing on "table exists".
+            if engine.dialect.name == "postgresql":
+                await conn.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+                )
+            else:
+                # pysqlite runs DDL outside any transaction unless one is begun explicitly.
+                await conn.exec_driver_sql("BEGIN IMMEDIATE")
             await conn.run_sync(_upgrade)
         return cls(engine)
 
@@ -148,7 +160,11 @@ class Store:
     # -- accounts -------------------------------------------------------------------------
 
     async def create_user(self, username: str, password_hash: str, now: float) -> User:
-        """Insert a new account; raises UsernameTaken if the name exists (case-insensitively)."""
+        """Insert a new account; raises UsernameTaken if the name exists (case-insensitively).
+
+        The lookup gives the common case a clear answer; the unique index on ``lower(username)``
+        settles two registrations of one name racing past it.
+        """
         async with self.engine.begin() as conn:
             taken = await conn.scalar(
                 select(schema.users.c.id).where(
@@ -190,16 +206,26 @@ class Store:
     # -- server keys ----------------------------------------------------------------------
 
     async def signing_key(self, name: str = "token") -> bytes:
-        """A random 32-byte key made once per database, so tokens survive restarts."""
-        async with self.engine.begin() as conn:
-            value = await conn.scalar(
-                select(schema.server_keys.c.value).where(schema.server_keys.c.name == name)
-            )
-            if value is not None:
-                return bytes(value)
-            key = secrets.token_bytes(32)
-            await conn.execute(insert(schema.server_keys).values(name=name, value=key))
-            return key
+        """A random 32-byte key made once per database, so tokens survive restarts.
+
+        Two servers starting together on a fresh database may both make one; the second insert
+        fails on the primary key and that server reads the first one's key instead.
+        """
+        query = select(schema.server_keys.c.value).where(schema.server_keys.c.name == name)
+        try:
+            async with self.engine.begin() as conn:
+                value = await conn.scalar(query)
+                if value is not None:
+                    return bytes(value)
+                key = secrets.token_bytes(32)
+                await conn.execute(insert(schema.server_keys).values(name=name, value=key))
+                return key
+        except IntegrityError:
+            async with self.engine.connect() as conn:
+                value = await conn.scalar(query)
+            if value is None:
+                raise
+            return bytes(value)
 
     async def ping(self) -> None:
         """Raise if the database does not answer a trivial query."""

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 import shared
-from game.commands import analyze, calibrate, model
+from game.commands import analyze, calibrate, model, play, serve
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -44,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.register(sub)
     calibrate.register(sub)
     model.register(sub)
+    serve.register(sub)
+    play.register(sub)
     return parser
 
 

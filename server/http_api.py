@@ -12,7 +12,8 @@ from aiohttp import web
 
 from server.auth import InvalidToken, TokenClaims, hash_password, verify_password
 from server.db.store import AlreadyFriends, UnknownUser, UsernameTaken
-from server.keys import CLOCK, METRICS, SIGNER, STORE
+from server.keys import CLOCK, METRICS, OPENAPI, SIGNER, STORE
+from server.openapi import build_openapi
 from shared import streak
 from shared.protocol import (
     HTTP_STATUS,
@@ -145,6 +146,11 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+async def openapi(request: web.Request) -> web.Response:
+    """`GET /api/openapi.json`: the OpenAPI description of this API."""
+    return web.json_response(request.app[OPENAPI])
+
+
 async def metrics(request: web.Request) -> web.Response:
     """`GET /metrics`: Prometheus text exposition."""
     m = request.app[METRICS]
@@ -164,6 +170,8 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/ghosts", list_ghosts)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
+    app.router.add_get("/api/openapi.json", openapi)
+    app[OPENAPI] = build_openapi()
 
 
 # -- friends, streaks, reports, ghosts ----------------------------------------------------

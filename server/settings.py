@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -57,6 +57,25 @@ class Settings(BaseSettings):
         int, Field(ge=1024, description="Largest accepted Socket.IO or HTTP payload.")
     ] = 64 * 1024
     log_level: str = Field("INFO", description="Python logging level name.")
+    relay_mode: Literal["batched", "naive"] = Field(
+        "batched",
+        description="How face frames are relayed: 'batched' (one batch per room per tick, the "
+        "product) or 'naive' (every frame to every member at once; for bench/relay.py only).",
+    )
+    cors_allowed_origins: str = Field(
+        "",
+        description="Browser origins allowed to connect, comma-separated, or '*'. Empty: the "
+        "server's own origin only (non-browser clients send no origin and are always allowed).",
+    )
+
+    def cors_origins(self) -> str | list[str] | None:
+        """The value python-engineio expects for `cors_allowed_origins`."""
+        value = self.cors_allowed_origins.strip()
+        if not value:
+            return None
+        if value == "*":
+            return "*"
+        return [origin.strip() for origin in value.split(",") if origin.strip()]
 
     @field_validator("database_url")
     @classmethod

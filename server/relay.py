@@ -1,0 +1,356 @@
+"""The lean relay channel: a plain binary websocket beside Socket.IO for face frames and batches.
+
+Theory of operation
+-------------------
+Socket.IO costs several Python layers and two websocket messages per binary event (a text
+header with a placeholder, then the bytes). At 15 frames/s per member that per-message cost,
+not bandwidth, limits a server process. This channel carries only the relay, as bare
+websocket binary messages, and leaves every control event (rooms, timer, battle, errors of
+other events) on Socket.IO. It adds no relay logic of its own: upstream frames go through the
+same :meth:`~server.rooms.room.Room.accept_frame` as the Socket.IO ``frame`` event, and
+downstream batches are the same bytes the room tick builds for the ``frames`` event.
+
+*Handshake.* ``GET /relay`` upgrades to a websocket. The first message must be a text
+message holding the Socket.IO auth object as JSON, ``{"token": "..."}`` (optionally
+``"protocol_version"``), within :data:`AUTH_TIMEOUT_S`. The server answers ``{"ok": true}``
+or an error message and closes (:data:`CLOSE_UNAUTHORIZED`). One relay channel per person:
+a newer one closes the older with :data:`CLOSE_REPLACED`.
+
+*Upstream.* Each binary message is one 64-byte frame (``shared.codec``). The frame is
+rate-limited per channel like the Socket.IO ``frame`` event; a refused frame is answered
+with a text message holding the ``error`` event payload (``{"error": {...}, "event":
+"frame"}``) and the channel stays open. A text message after the handshake is a
+``bad_request``. Messages over :data:`MAX_RELAY_MESSAGE_BYTES` close the channel (1009).
+
+*Downstream.* Once per room tick every member with a relay channel gets the room's batch as
+one binary message; members without one get the Socket.IO ``frames`` event as before (the
+channel replaces, never duplicates, it). A channel whose socket has more than
+:data:`BACKLOG_LIMIT_BYTES` unsent skips batches until it drains: a slow reader loses
+frames (it would only see stale ones) instead of stalling every room's tick.
+
+*Naive mode* (``CONVEX_RELAY_MODE=naive``, for ``bench/relay.py`` only) sends every accepted
+frame at once to every member as a one-entry batch instead of waiting for the tick: the
+one-message-per-frame-per-member design the batched relay is measured against.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Final
+
+from aiohttp import WSCloseCode, WSMsgType, web
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+
+from server.auth import InvalidToken
+from server.keys import CLOCK, METRICS, SETTINGS, SIGNER
+from server.ratelimit import TokenBucket
+from server.rooms.room import Room
+from shared.codec import encode_batch
+from shared.protocol import (
+    MAX_FRAME_BYTES,
+    ErrorCode,
+    Ok,
+    ProtocolError,
+    dump,
+    error_event,
+    parse_auth,
+)
+
+if TYPE_CHECKING:
+    from server.sockets import Gateway
+
+log = logging.getLogger("convex.relay")
+
+RELAY_PATH: Final[str] = "/relay"
+"""Where the relay websocket is served."""
+
+AUTH_TIMEOUT_S: Final[float] = 10.0
+"""How long a new channel may take to send its auth message before it is closed."""
+
+MAX_RELAY_MESSAGE_BYTES: Final[int] = 4096
+"""Largest message a client may send: the auth JSON (a token is at most 1 KiB) or a frame.
+Anything bigger is a protocol violation and closes the channel (1009) before it is read."""
+
+BACKLOG_LIMIT_BYTES: Final[int] = 32 * 1024
+"""Unsent bytes above which a channel skips batches (about 30 s of a room of 5's batches);
+below asyncio's 64 KiB high-water mark, so a send never waits for a slow reader."""
+
+ERROR_INTERVAL_S: Final[float] = 1.0
+"""At most one ``rate_limited`` error message per channel per this many seconds."""
+
+CLOSE_UNAUTHORIZED: Final[int] = 4401
+"""Close code: the handshake failed (no, bad or expired token; wrong protocol version)."""
+
+CLOSE_REPLACED: Final[int] = 4409
+"""Close code: the same person opened a newer relay channel."""
+
+CLOSE_SHUTDOWN: Final[int] = int(WSCloseCode.GOING_AWAY)
+"""Close code when the server stops."""
+
+
+class RelayMode(StrEnum):
+    """How accepted frames reach the room (``Settings.relay_mode``)."""
+
+    BATCHED = "batched"
+    """One batch per room per tick with each member's latest frame (the product)."""
+    NAIVE = "naive"
+    """Every frame at once to every member (benchmark baseline only)."""
+
+
+@dataclass(slots=True)
+class RelayStats:
+    """Counters of the relay channels (for benchmarks and logs; not room state)."""
+
+    opened: int = 0
+    refused: int = 0
+    frames_in: int = 0
+    frames_rejected: int = 0
+    batches_out: int = 0
+    batches_skipped: int = 0
+    """Batches not sent because the channel's socket was backed up or closing."""
+
+
+@dataclass(slots=True, eq=False)
+class RelayChannel:
+    """One authenticated relay websocket."""
+
+    user_id: str
+    ws: web.WebSocketResponse
+    transport: asyncio.BaseTransport | None
+    frames: TokenBucket
+    last_limit_error: float = field(default=-1e18)
+
+    def backed_up(self) -> bool:
+        """Whether the socket is closing or has too much unsent data to take a batch now."""
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return True
+        assert isinstance(transport, asyncio.WriteTransport)
+        return transport.get_write_buffer_size() > BACKLOG_LIMIT_BYTES
+
+
+class RelayHub:
+    """Serves ``/relay`` and fans batches out to relay channels (and Socket.IO for the rest)."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        from server.sockets import room_key  # a cycle at import time: sockets imports us
+
+        self.gateway = gateway
+        self.app = gateway.app
+        self._room_key = room_key
+        self.mode = RelayMode(self.app[SETTINGS].relay_mode)
+        self.channels: dict[str, RelayChannel] = {}
+        self.stats = RelayStats()
+        self.app[METRICS].registry.register(_RelayCollector(self))
+
+    @property
+    def naive(self) -> bool:
+        """Whether frames are broadcast one by one (benchmark baseline) rather than per tick."""
+        return self.mode is RelayMode.NAIVE
+
+    # -- fan-out (called by the gateway) ------------------------------------------------------
+
+    async def fan_out(self, room: Room, batch: bytes) -> None:
+        """Send one batch to every member of ``room``: relay channels first, Socket.IO for the
+        rest (one ``frames`` emit to the room, skipping members served here)."""
+        channels = self.channels
+        served: list[str] = []
+        people = room.person_ids()
+        for user_id in people:
+            channel = channels.get(user_id)
+            if channel is None:
+                continue
+            served.append(user_id)
+            await self._send(channel, batch)
+        if len(served) == len(people):
+            return
+        user_sid = self.gateway.user_sid
+        skip = [user_sid[u] for u in served if u in user_sid]
+        await self.gateway.sio.emit(
+            "frames", batch, room=self._room_key(room.room_id), skip_sid=skip or None
+        )
+
+    async def fan_out_frame(self, room: Room, user_id: str, frame: bytes, now: float) -> None:
+        """Naive mode: relay one accepted frame at once as a one-entry batch."""
+        slot = room.member(user_id).slot
+        batch = encode_batch(0, max(round(now * 1000.0), 0), [(slot, frame)])
+        await self.fan_out(room, batch)
+
+    async def _send(self, channel: RelayChannel, data: bytes) -> None:
+        if channel.backed_up():
+            self.stats.batches_skipped += 1
+            return
+        try:
+            await channel.ws.send_bytes(data)
+        except (ConnectionError, RuntimeError):
+            self.stats.batches_skipped += 1  # closing under us; its handler cleans up
+            return
+        self.stats.batches_out += 1
+
+    # -- the websocket endpoint ---------------------------------------------------------------
+
+    async def handle(self, request: web.Request) -> web.WebSocketResponse:
+        """``GET /relay``: authenticate, then take frames until the client goes."""
+        ws = web.WebSocketResponse(
+            max_msg_size=MAX_RELAY_MESSAGE_BYTES, compress=False, autoping=True
+        )
+        await ws.prepare(request)
+        channel = await self._authenticate(ws, request)
+        if channel is None:
+            return ws
+        previous = self.channels.get(channel.user_id)
+        self.channels[channel.user_id] = channel
+        self.stats.opened += 1
+        if previous is not None:
+            await previous.ws.close(code=CLOSE_REPLACED, message=b"replaced by a newer channel")
+        try:
+            async for msg in ws:
+                if msg.type is WSMsgType.BINARY:
+                    await self._frame(channel, msg.data)
+                elif msg.type is WSMsgType.TEXT:
+                    await self._reject(
+                        channel,
+                        ProtocolError(
+                            ErrorCode.BAD_REQUEST,
+                            "after the handshake send frames as binary messages only",
+                        ),
+                        None,
+                    )
+        finally:
+            if self.channels.get(channel.user_id) is channel:
+                del self.channels[channel.user_id]
+        return ws
+
+    async def close_all(self, app: web.Application | None = None) -> None:
+        """Close every channel (server shutdown); usable as an ``on_shutdown`` hook."""
+        for channel in list(self.channels.values()):
+            with contextlib.suppress(Exception):
+                await channel.ws.close(code=CLOSE_SHUTDOWN, message=b"server shutting down")
+
+    async def _authenticate(
+        self, ws: web.WebSocketResponse, request: web.Request
+    ) -> RelayChannel | None:
+        try:
+            try:
+                msg = await ws.receive(timeout=AUTH_TIMEOUT_S)
+            except TimeoutError:
+                raise ProtocolError(
+                    ErrorCode.UNAUTHORIZED, f"no auth message within {AUTH_TIMEOUT_S:g} s"
+                ) from None
+            if msg.type is not WSMsgType.TEXT:
+                if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):
+                    return None
+                raise ProtocolError(
+                    ErrorCode.UNAUTHORIZED, "the first message must be the auth object as JSON"
+                )
+            try:
+                body: Any = json.loads(msg.data)
+            except ValueError:
+                raise ProtocolError(ErrorCode.UNAUTHORIZED, "bad auth: not JSON") from None
+            auth = parse_auth(body)
+            try:
+                claims = self.app[SIGNER].verify(auth.token, self.app[CLOCK]())
+            except InvalidToken as exc:
+                raise ProtocolError(ErrorCode.UNAUTHORIZED, str(exc)) from None
+        except ProtocolError as exc:
+            self.stats.refused += 1
+            self.app[METRICS].errors.labels(exc.code.value).inc()
+            with contextlib.suppress(ConnectionError, RuntimeError):
+                await ws.send_json(dump(error_event(exc, None)))
+            await ws.close(code=CLOSE_UNAUTHORIZED, message=b"unauthorized")
+            return None
+        rate = self.app[SETTINGS].max_frames_per_s
+        await ws.send_json(dump(Ok()))
+        return RelayChannel(
+            user_id=str(claims.user_id),
+            ws=ws,
+            transport=request.transport,
+            frames=TokenBucket(rate, rate),
+        )
+
+    async def _frame(self, channel: RelayChannel, data: bytes) -> None:
+        now = self.app[CLOCK]()
+        metrics = self.app[METRICS]
+        try:
+            if not channel.frames.allow(now):
+                raise ProtocolError(ErrorCode.RATE_LIMITED, "too many frames; send at most 15/s")
+            if len(data) > MAX_FRAME_BYTES:
+                raise ProtocolError(
+                    ErrorCode.PAYLOAD_TOO_LARGE,
+                    f"a frame is at most {MAX_FRAME_BYTES} bytes, got {len(data)}",
+                )
+            room = self.gateway.manager.room_for(channel.user_id)
+            room.accept_frame(channel.user_id, data, now)
+        except Exception as exc:
+            if not isinstance(exc, ProtocolError):
+                log.exception("relay frame failed", extra={"user_id": channel.user_id})
+            self.stats.frames_rejected += 1
+            metrics.frames_rejected.inc()
+            await self._reject(channel, exc, "frame", now)
+            return
+        self.stats.frames_in += 1
+        metrics.frames_in.inc()
+        if self.mode is RelayMode.NAIVE:
+            await self.fan_out_frame(room, channel.user_id, data, now)
+
+    async def _reject(
+        self,
+        channel: RelayChannel,
+        exc: Exception,
+        event: str | None,
+        now: float | None = None,
+    ) -> None:
+        """Answer a refused message with the ``error`` event payload as a text message."""
+        code = exc.code if isinstance(exc, ProtocolError) else ErrorCode.INTERNAL
+        self.app[METRICS].errors.labels(code.value).inc()
+        if code is ErrorCode.RATE_LIMITED:
+            now = self.app[CLOCK]() if now is None else now
+            if now - channel.last_limit_error < ERROR_INTERVAL_S:
+                return
+            channel.last_limit_error = now
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            await channel.ws.send_json(dump(error_event(exc, event)))
+
+
+class _RelayCollector:
+    """Exposes the relay's counters on ``/metrics`` when scraped (nothing on the hot path)."""
+
+    def __init__(self, hub: RelayHub) -> None:
+        self.hub = hub
+
+    def collect(self) -> Iterator[Metric]:
+        hub = self.hub
+        s = hub.stats
+        yield GaugeMetricFamily(
+            "convex_relay_channels", "Open /relay channels.", value=len(hub.channels)
+        )
+        frames = CounterMetricFamily(
+            "convex_relay_frames", "Face frames received on /relay channels.", labels=["result"]
+        )
+        frames.add_metric(["accepted"], s.frames_in)
+        frames.add_metric(["rejected"], s.frames_rejected)
+        yield frames
+        batches = CounterMetricFamily(
+            "convex_relay_batches",
+            "Batches for /relay channels; skipped: the channel's socket was backed up.",
+            labels=["result"],
+        )
+        batches.add_metric(["sent"], s.batches_out)
+        batches.add_metric(["skipped"], s.batches_skipped)
+        yield batches
+        rooms = hub.gateway.manager.stats()
+        live = GaugeMetricFamily(
+            "convex_room_frames",
+            "Face-frame counters summed over live rooms (a room's counts leave with it); "
+            "superseded: overtaken by a newer frame of the same member before the tick.",
+            labels=["kind"],
+        )
+        for kind in ("accepted", "dropped", "superseded", "relayed"):
+            live.add_metric([kind], getattr(rooms, kind))
+        yield live

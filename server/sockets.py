@@ -108,6 +108,7 @@ class Gateway:
             "room:start": self._start,
             "room:pause": self._pause,
             "room:resume": self._resume,
+            "room:finish": self._finish,
             "ghost:add": self._add_ghost,
         }
         self.sio.on("connect", self._on_connect)
@@ -295,6 +296,9 @@ class Gateway:
 
     async def _resume(self, conn: Connection, body: object) -> WireModel:
         return await self._host_control(conn, "resume")
+
+    async def _finish(self, conn: Connection, body: object) -> WireModel:
+        return await self._host_control(conn, "finish")
 
     async def _add_ghost(self, conn: Connection, body: AddGhost) -> WireModel:
         room = self.manager.room_for(conn.user_id)

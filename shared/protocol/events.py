@@ -122,6 +122,10 @@ class ResumeRoom(WireModel):
     """``room:resume`` (host only): clear the host's pause reason. No payload."""
 
 
+class FinishRoom(WireModel):
+    """``room:finish`` (host only): end the session now and go to the results. No payload."""
+
+
 class AddGhost(WireModel):
     """``ghost:add`` (host only): seat a recorded session as a ghost member."""
 

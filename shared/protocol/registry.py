@@ -47,6 +47,7 @@ from shared.protocol.events import (
     BattleState,
     BinaryPayload,
     CreateRoom,
+    FinishRoom,
     GhostAdded,
     JoinRoom,
     LeaveRoom,
@@ -194,6 +195,14 @@ EVENTS: Final[Mapping[str, EventSpec]] = MappingProxyType(
                 Ok,
                 (_E.NOT_MEMBER, _E.FORBIDDEN, _E.ILLEGAL_STATE),
                 "Host: resume the timer.",
+            ),
+            _spec(
+                "room:finish",
+                _C2S,
+                FinishRoom,
+                Ok,
+                (_E.NOT_MEMBER, _E.FORBIDDEN, _E.ILLEGAL_STATE),
+                "Host: end the session early and go to the results.",
             ),
             _spec(
                 "ghost:add",

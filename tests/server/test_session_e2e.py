@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -125,3 +126,32 @@ async def test_full_group_session(server: LiveServer, players: list[Player]) -> 
     assert streak["today_minutes"] > 0.5
     ghosts = await server.app[STORE].ghosts_visible_to(1)
     assert ghosts and ghosts[0].subject == "physics"
+
+
+async def test_host_can_end_the_session_early(server: LiveServer, players: list[Player]) -> None:
+    """room:finish (host only) goes to results at once: a boss with HP left is a defeat, and the
+    focus time so far is stored."""
+    host, ada, _, _ = players
+    room_id = (await host.sio.call("room:create", {"name": "Quick", "subject": "history"}))[
+        "room_id"
+    ]
+    await ada.sio.call("room:join", {"room_id": room_id})
+    assert (await host.sio.call("room:finish"))["error"]["code"] == "illegal_state"  # in lobby
+    await host.sio.call("room:start")
+    for _ in range(20):
+        await host.send_face(FOCUSED)
+        await ada.send_face(FOCUSED)
+        await server.tick(0.5)
+    assert (await ada.sio.call("room:finish"))["error"]["code"] == "forbidden"
+    assert await host.sio.call("room:finish") == {"ok": True}
+    await server.tick(0.1)
+    for _ in range(100):  # the results event is on its way over the socket
+        if "room:results" in host.last:
+            break
+        await asyncio.sleep(0.02)
+    results = host.last["room:results"]
+    assert results["outcome"] == "defeat"
+    assert all(9 <= m["focused_seconds"] <= 10.5 for m in results["members"])
+    found = await server.app[STORE].user_credentials("ada")
+    assert found is not None
+    assert len(await server.app[STORE].study_sessions(found[0].id)) == 1

@@ -43,6 +43,7 @@ from shared.protocol import (
     ErrorCode,
     ErrorEvent,
     ErrorInfo,
+    FinishRoom,
     Friend,
     FriendList,
     FriendRequest,
@@ -149,6 +150,7 @@ SAMPLES: dict[type[WireModel], WireModel] = {
         StartRoom(),
         PauseRoom(),
         ResumeRoom(),
+        FinishRoom(),
         AddGhost(ghost_id="s-1001"),
         Ok(),
         RoomCreated(room_id="ABCD12"),
@@ -234,6 +236,7 @@ REQUIRED_EVENTS = {
     "room:start": Direction.CLIENT_TO_SERVER,
     "room:pause": Direction.CLIENT_TO_SERVER,
     "room:resume": Direction.CLIENT_TO_SERVER,
+    "room:finish": Direction.CLIENT_TO_SERVER,
     "frame": Direction.CLIENT_TO_SERVER,
     "ghost:add": Direction.CLIENT_TO_SERVER,
     "room:state": Direction.SERVER_TO_CLIENT,
@@ -520,7 +523,9 @@ def test_parse_event_returns_the_sample_from_its_dump(name: str) -> None:
     assert parse_event(name, dump(sample)) == sample
 
 
-@pytest.mark.parametrize("name", ["room:leave", "room:start", "room:pause", "room:resume"])
+@pytest.mark.parametrize(
+    "name", ["room:leave", "room:start", "room:pause", "room:resume", "room:finish"]
+)
 def test_events_without_fields_accept_a_missing_payload(name: str) -> None:
     """Socket.IO emits without data deliver None: fieldless events accept it."""
     assert parse_event(name, None) == parse_event(name, {})

@@ -76,6 +76,25 @@ class Connection:
     last_limit_error: float = field(default=-1e18)
 
 
+class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
+    """python-socketio's server, answering undecodable packets instead of only logging them.
+
+    A packet that is not valid Socket.IO (e.g. JSON cut off mid-way) raises inside the
+    library's message dispatcher, which logs it and drops it; the sender would never know.
+    (This overrides a private hook, checked by tests/server/test_malformed_packets.py.)
+    """
+
+    async def _handle_eio_message(self, eio_sid: str, data: object) -> None:
+        try:
+            await super()._handle_eio_message(eio_sid, data)
+        except ValueError as exc:
+            sid = self.manager.sid_from_eio_sid(eio_sid, "/")
+            if sid is None:
+                return
+            error = ProtocolError(ErrorCode.BAD_REQUEST, f"malformed Socket.IO packet: {exc}")
+            await self.emit("error", dump(error_event(error)), to=sid)
+
+
 def room_key(room_id: str) -> str:
     """The Socket.IO room name of a Convex room."""
     return f"room:{room_id}"
@@ -88,7 +107,7 @@ class Gateway:
         settings = app[SETTINGS]
         self.app = app
         self.manager = manager
-        self.sio = socketio.AsyncServer(
+        self.sio = SocketServer(
             async_mode="aiohttp",
             async_handlers=False,  # one client's events run in order, without a task each
             max_http_buffer_size=MAX_SOCKET_MESSAGE_BYTES,

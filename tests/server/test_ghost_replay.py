@@ -31,11 +31,10 @@ async def test_a_friends_ghost_replays_its_recorded_damage(server: LiveServer) -
         await p.connect(server)
     try:
         # Sam studies alone: focused for 20 s, away for the last 10 s.
-        room_id = (
-            await sam.sio.call(
-                "room:create", {"name": "Solo", "subject": "chemistry", "plan": PLAN}
-            )
-        )["room_id"]
+        created = await sam.sio.call(
+            "room:create", {"name": "Solo", "subject": "chemistry", "plan": PLAN}
+        )
+        assert created["room_id"]
         await sam.sio.call("room:start")
         for step in range(64):
             await sam.send_face(FOCUSED if step * 0.5 < 20 else AWAY)

@@ -1,0 +1,126 @@
+"""The network layer's time rules: the face pacer, the clock offset, remaining time, backoff,
+and the player's messages for error codes."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from game.net import (
+    USER_MESSAGES,
+    ClockSync,
+    FramePacer,
+    ServerError,
+    backoff_delays,
+    remaining_s,
+    user_message,
+)
+from shared.protocol import ErrorCode, TimerState
+from shared.timer import Phase
+
+
+def test_pacer_keeps_a_30hz_tracker_to_15_frames_a_second() -> None:
+    """A 30 Hz tracker for 10 s gets every other frame through: 15 a second."""
+    pacer = FramePacer(15.0)
+    sent = sum(pacer.allow(i / 30) for i in range(300))
+    assert 149 <= sent <= 151
+
+
+def test_pacer_lets_a_20hz_tracker_keep_15_a_second() -> None:
+    """A 20 Hz tracker is not aliased down to 10 a second: three frames in four pass."""
+    pacer = FramePacer(15.0)
+    sent = sum(pacer.allow(i / 20) for i in range(200))
+    assert 148 <= sent <= 152
+
+
+def test_pacer_passes_a_slow_tracker_untouched() -> None:
+    """Below the rate, every frame is sent."""
+    pacer = FramePacer(15.0)
+    assert all(pacer.allow(i / 10) for i in range(50))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(min_value=0.0, max_value=0.2), min_size=1, max_size=300))
+def test_pacer_never_exceeds_its_rate_in_any_second(gaps: list[float]) -> None:
+    """Whatever the arrival pattern, any one-second window holds at most 15 + 2 sent frames."""
+    pacer = FramePacer(15.0)
+    times = list(itertools.accumulate(gaps))
+    sent = [t for t in times if pacer.allow(t)]
+    for i, start in enumerate(sent):
+        in_window = sum(1 for t in sent[i:] if t < start + 1.0)
+        assert in_window <= 17
+
+
+def test_pacer_refuses_a_non_positive_rate() -> None:
+    """A rate of zero is a configuration error."""
+    with pytest.raises(ValueError):
+        FramePacer(0.0)
+
+
+def test_clock_offset_is_the_fastest_sample_in_the_window() -> None:
+    """The estimate is the largest server − local difference (the least-delayed message),
+    and old samples leave the window."""
+    sync = ClockSync(window=3)
+    assert sync.offset is None
+    sync.add(1_000_000, 10.05)  # 50 ms in flight
+    sync.add(1_001_000, 11.002)  # 2 ms
+    sync.add(1_002_000, 12.03)  # 30 ms
+    assert sync.offset == pytest.approx(1000.0 - 10.002)
+    sync.add(1_003_000, 13.04)
+    sync.add(1_004_000, 14.04)  # the 2 ms sample has left the window of three
+    assert sync.offset == pytest.approx(1000.0 - 10.03)
+    sync.reset()
+    assert sync.offset is None and len(sync) == 0
+
+
+def _timer(**fields: object) -> TimerState:
+    base: dict[str, object] = {
+        "room_id": "ROOM1",
+        "phase": Phase.FOCUS,
+        "round": 1,
+        "rounds": 1,
+        "end_time": 1_800_000_060_000,
+        "server_time": 1_800_000_000_000,
+        "paused": False,
+        "pause_reasons": (),
+        "remaining_ms": 60_000,
+    }
+    base.update(fields)
+    return TimerState.model_validate(base)
+
+
+def test_remaining_time_counts_down_on_the_estimated_server_clock() -> None:
+    """Running: end_time minus local now plus offset; never below zero."""
+    timer = _timer()
+    offset = 1_800_000_000.0 - 50.0  # local 50 s is server 1_800_000_000 s
+    assert remaining_s(timer, offset, 50.0) == pytest.approx(60.0)
+    assert remaining_s(timer, offset, 65.5) == pytest.approx(44.5)
+    assert remaining_s(timer, offset, 500.0) == 0.0
+
+
+def test_remaining_time_is_frozen_while_paused_and_absent_outside_phases() -> None:
+    """Paused: the server's remaining_ms whatever the clock; lobby or no offset: None."""
+    paused = _timer(paused=True, pause_reasons=("host",), remaining_ms=12_500)
+    assert remaining_s(paused, 0.0, 1e9) == 12.5
+    lobby = _timer(phase=Phase.LOBBY, round=0, end_time=None, remaining_ms=0)
+    assert remaining_s(lobby, 0.0, 0.0) is None
+    assert remaining_s(_timer(), None, 0.0) is None
+    assert remaining_s(None, 0.0, 0.0) is None
+
+
+def test_backoff_doubles_to_its_cap() -> None:
+    """Reconnect delays: 0.5, 1, 2, 4, 8, then 10 s forever."""
+    assert list(itertools.islice(backoff_delays(), 8)) == [0.5, 1, 2, 4, 8, 10, 10, 10]
+
+
+def test_every_error_code_has_a_short_sentence() -> None:
+    """Each code maps to one short sentence; an unknown code reads like internal."""
+    assert set(USER_MESSAGES) == set(ErrorCode)
+    assert all(0 < len(text) <= 60 and text.endswith(".") for text in USER_MESSAGES.values())
+    assert user_message("no_such_code") == USER_MESSAGES[ErrorCode.INTERNAL]
+    error = ServerError(ErrorCode.ROOM_FULL, "every seat is taken")
+    assert error.user_message == "That room is full."
+    assert "room_full" in str(error)

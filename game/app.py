@@ -66,8 +66,10 @@ from game.config import (
 from game.hud.preview import CameraPreview
 from game.hud.shapes import backdrop
 from game.hud.text import load_font
+from game.scenes.arena import ArenaScene
 from game.scenes.base import Command, Scene, SceneId
 from game.scenes.history import LocalHistory
+from game.scenes.results import ResultsScene
 from game.scenes.session import SessionSummary
 from game.scenes.solo import SoloScene
 from game.scenes.summary import SummaryScene
@@ -82,6 +84,8 @@ SCENE_TRANSITIONS: Final[frozenset[tuple[SceneId | None, SceneId]]] = frozenset(
         (None, SceneId.SOLO),
         (SceneId.SOLO, SceneId.SUMMARY),
         (SceneId.SUMMARY, SceneId.SOLO),
+        (SceneId.SOLO, SceneId.ARENA),
+        (SceneId.ARENA, SceneId.RESULTS),
     }
 )
 """Legal scene switches ``(from, to)``; ``None`` is the app before its first scene."""
@@ -89,6 +93,8 @@ SCENE_TRANSITIONS: Final[frozenset[tuple[SceneId | None, SceneId]]] = frozenset(
 SCENES: Final[dict[SceneId, type[Scene]]] = {
     SceneId.SOLO: SoloScene,
     SceneId.SUMMARY: SummaryScene,
+    SceneId.ARENA: ArenaScene,
+    SceneId.RESULTS: ResultsScene,
 }
 
 KEYS: Final[dict[str, Command]] = {

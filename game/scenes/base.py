@@ -15,6 +15,8 @@ class SceneId(StrEnum):
 
     SOLO = "solo"
     SUMMARY = "summary"
+    ARENA = "arena"
+    RESULTS = "results"
 
 
 class Command(StrEnum):

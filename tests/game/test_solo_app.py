@@ -105,11 +105,13 @@ def solo(app: ConvexApp) -> SoloScene:
 
 
 def test_transitions_are_declared() -> None:
-    """Solo → summary → solo are the only scene moves."""
+    """Solo → summary → solo and solo → arena → results are the only scene moves."""
     assert {
         (None, SceneId.SOLO),
         (SceneId.SOLO, SceneId.SUMMARY),
         (SceneId.SUMMARY, SceneId.SOLO),
+        (SceneId.SOLO, SceneId.ARENA),
+        (SceneId.ARENA, SceneId.RESULTS),
     } == SCENE_TRANSITIONS
 
 

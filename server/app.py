@@ -113,7 +113,7 @@ async def _run_ticks(app: web.Application) -> None:
         metrics.tick_lag.observe(max(0.0, -delay))
         started = loop.time()
         try:
-            await gateway.tick()
+            await gateway.tick(background_events=True)
         except Exception:
             log.exception("tick failed")
         metrics.tick_duration.observe(loop.time() - started)

@@ -120,6 +120,7 @@ class Gateway:
         self.user_sid: dict[str, str] = {}
         self._last_snapshot = -1e18
         self._saver: asyncio.Task[None] | None = None
+        self._emitter: asyncio.Task[None] | None = None
         self._handlers: dict[str, Callable[[Connection, Any], Awaitable[WireModel | None]]] = {
             "room:create": self._create,
             "room:join": self._join,
@@ -347,10 +348,18 @@ class Gateway:
 
     # -- ticks ------------------------------------------------------------------------------
 
-    async def tick(self) -> None:
-        """Advance every room once, broadcast what changed, persist what must survive a crash."""
+    async def tick(self, *, background_events: bool = False) -> None:
+        """Advance every room once, broadcast what changed, persist what must survive a crash.
+
+        With ``background_events`` (the tick loop) the room events after the batches go out
+        from a task, in tick order, so a slow Socket.IO emit never delays the next tick; tests
+        that step ticks by hand leave it off and see every event sent when this returns.
+        """
         now = self.now
         outputs = self.manager.tick_all(now)
+        for out in outputs.values():
+            if out.finished is not None:
+                await self._persist(out.finished)  # before any snapshot can show the results
         if not self.relay.naive:
             # Every room's batch before any other event: relay sends never wait, while a
             # Socket.IO emit yields to the event loop, and batches must not queue behind it.
@@ -360,8 +369,13 @@ class Gateway:
                 if out.frames is not None and room is not None:
                     await self.relay.fan_out(room, out.frames)
                     metrics.batches_out.inc()
-        for room_id, out in outputs.items():
-            await self._broadcast(room_id, out, now)
+        pending = self._emitter
+        if pending is not None and not pending.done():
+            await pending  # events stay in tick order and at most one tick behind
+        if background_events:
+            self._emitter = asyncio.create_task(self._broadcast_in_background(outputs, now))
+        else:
+            await self._broadcast_all(outputs, now)
         if now - self._last_snapshot >= SNAPSHOT_INTERVAL_S and (
             self._saver is None or self._saver.done()
         ):
@@ -376,10 +390,18 @@ class Gateway:
         except Exception:
             log.exception("saving room snapshots failed")
 
+    async def _broadcast_all(self, outputs: dict[str, TickOutput], now: float) -> None:
+        for room_id, out in outputs.items():
+            await self._broadcast(room_id, out, now)
+
+    async def _broadcast_in_background(self, outputs: dict[str, TickOutput], now: float) -> None:
+        try:
+            await self._broadcast_all(outputs, now)
+        except Exception:
+            log.exception("tick events failed")
+
     async def _broadcast(self, room_id: str, out: TickOutput, now: float) -> None:
         key = room_key(room_id)
-        if out.finished is not None:
-            await self._persist(out.finished)
         room = self.manager.rooms.get(room_id)
         if room is not None and not out.closed:
             if out.state_changed:

@@ -9,8 +9,8 @@ runs in a fresh process (Mesa reads ``LP_NUM_THREADS`` once, when GL starts):
    plus the boss model behind them, every avatar driven through
    :class:`game.avatar.driver.AvatarDriver` with **all 52 weights changing
    every frame** (phase-shifted sines between 0 and 1) and a moving head, so
-   that every slider is written and Panda3D re-morphs and re-skins every
-   vertex of every avatar each frame;
+   that every slider is written and every avatar is re-morphed and re-skinned
+   each frame;
 3. **arena, live faces** — the same stage driven the way a room is: each
    avatar follows its own scripted synthetic face (idle sway, blinks, talking,
    smiling), updated at the relay's 15 Hz while frames render as fast as they can.
@@ -19,8 +19,14 @@ For each, frames per second over ``--frames`` rendered frames (after a
 warm-up), the main process's CPU time per frame (on a busy machine the
 better guide: 1000 / CPU ms is the FPS one free core would give), and for the
 arenas the Python CPU time per frame spent in the eight ``driver.update``
-calls (p50/p99, thread CPU time, so preemption does not count). ``--lp-threads`` lists the llvmpipe thread
-counts to try (``LP_NUM_THREADS``; the toolchain notes found 1 fastest).
+calls (p50/p99, thread CPU time, so preemption does not count), plus "morph
+8": the thread CPU time per frame the eight avatars' morph banks
+(:mod:`game.avatar.morph`) spend inside ``renderFrame``. Each row ends with
+the 1-minute load average when its run ended: the machine is shared, so
+compare rows taken back to back. ``--lp-threads`` lists the llvmpipe thread
+counts to try (``LP_NUM_THREADS``). ``--legacy`` adds, right after each
+arena run, the same run with the avatars loaded as before issue 4's speed
+work (Panda3D's own CPU morphing, one draw call per material).
 
 Targets (product.md): 8 avatars + boss ≥ 60 FPS at 1280×720 on llvmpipe;
 applying 8 samples ≤ 1 ms of Python per frame.
@@ -115,8 +121,17 @@ def _live_faces() -> list[Any]:
     return [SyntheticSource(scripts[k % 3], seed=k) for k in range(8)]
 
 
-def bench_arena(frames: int, with_boss: bool, live: bool) -> dict[str, Any]:
-    """8 avatars (+ the boss), worst case or live faces: FPS, CPU per frame and driver cost."""
+def _morph_ns(rigs: Sequence[Any]) -> int:
+    """Thread CPU time the rigs' morph banks have spent so far (they run inside renderFrame)."""
+    return sum(bank.update_ns for rig in rigs for bank in rig.morph_banks)
+
+
+def bench_arena(frames: int, with_boss: bool, live: bool, legacy: bool = False) -> dict[str, Any]:
+    """8 avatars (+ the boss), worst case or live faces: FPS, CPU per frame and driver cost.
+
+    ``legacy`` loads the avatars the way they were before issue 4's speed work
+    (Panda3D's own CPU morphing, one draw call per material), for comparison.
+    """
     from panda3d.core import AmbientLight, DirectionalLight, loadPrcFileData
 
     from game.avatar.driver import AvatarDriver
@@ -157,7 +172,14 @@ def bench_arena(frames: int, with_boss: bool, live: bool) -> dict[str, Any]:
     rigs = []
     for k in range(8):
         angle = math.pi * (0.15 + 0.7 * k / 7)  # a front-facing arc, like a party before a boss
-        rig = AvatarRig(avatar_path(names[k % len(names)]), base.render, font=font, name=f"a{k}")
+        rig = AvatarRig(
+            avatar_path(names[k % len(names)]),
+            base.render,
+            font=font,
+            name=f"a{k}",
+            vector_morphs=not legacy,
+            bake_colours=not legacy,
+        )
         rig.actor.setPos(RING_RADIUS * math.cos(angle), -RING_RADIUS * math.sin(angle) + 0.6, 0.0)
         rigs.append(rig)
         drivers.append(AvatarDriver(rig, mirror=False))
@@ -187,6 +209,7 @@ def bench_arena(frames: int, with_boss: bool, live: bool) -> dict[str, Any]:
                 samples = [_all_shapes_sample(t, k) for k in range(8)]
             if i == WARMUP_FRAMES:
                 cpu = time.process_time()
+                morph_ns = _morph_ns(rigs)
             start = time.perf_counter()
             # Thread CPU time: what the Python work costs, not how long the OS preempted it.
             apply_start = time.thread_time_ns()
@@ -199,6 +222,7 @@ def bench_arena(frames: int, with_boss: bool, live: bool) -> dict[str, Any]:
                 apply_ms.append(apply_ns / 1e6)
                 frame_s.append(done - start)
         cpu = time.process_time() - cpu
+        morph_ns = _morph_ns(rigs) - morph_ns
         written = sum(int(d.frames_applied) for d in drivers)
     finally:
         for rig in rigs:
@@ -208,12 +232,15 @@ def bench_arena(frames: int, with_boss: bool, live: bool) -> dict[str, Any]:
             boss.removeNode()
         base.destroy()
     return {
-        "scene": ("arena live" if live else "arena worst") + (" +boss" if with_boss else ""),
+        "scene": ("arena live" if live else "arena worst")
+        + (" +boss" if with_boss else "")
+        + (" legacy" if legacy else ""),
         "frames": frames,
         "fps": frames / sum(frame_s),
         "cpu_ms": cpu / frames * 1000.0,
         "apply_p50_ms": statistics.median(apply_ms),
         "apply_p99_ms": _percentile(apply_ms, 99),
+        "morph_ms": morph_ns / 1e6 / frames,
         "samples_applied": written,
     }
 
@@ -222,8 +249,11 @@ def _child(args: argparse.Namespace) -> int:
     if args.scene == "solo":
         result = bench_solo(args.frames)
     else:
-        result = bench_arena(args.frames, with_boss=not args.no_boss, live=args.scene == "live")
+        result = bench_arena(
+            args.frames, with_boss=not args.no_boss, live=args.scene == "live", legacy=args.legacy
+        )
     result["lp_threads"] = os.environ.get("LP_NUM_THREADS", "default")
+    result["load"] = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print("RESULT " + json.dumps(result))
     return 0
 
@@ -236,18 +266,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--lp-threads", default="1,2", help="LP_NUM_THREADS values to try (comma-separated)"
     )
     parser.add_argument("--no-boss", action="store_true", help="leave the boss out of the arena")
+    parser.add_argument(
+        "--legacy",
+        action="store_true",
+        help="also run the arenas with Panda3D's own morphing and per-material draws (as before)",
+    )
     parser.add_argument("--scene", choices=["solo", "arena", "live"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.scene is not None:
         return _child(args)
+    runs: list[tuple[str, bool]] = [("solo", False)]
+    for scene in ("arena", "live"):
+        runs.append((scene, False))
+        if args.legacy:
+            runs.append((scene, True))  # back to back, so both see the same machine load
     rows = []
     for threads in [s.strip() for s in args.lp_threads.split(",") if s.strip()]:
-        for scene in ("solo", "arena", "live"):
+        for scene, legacy in runs:
             env = dict(os.environ, LP_NUM_THREADS=threads)
             cmd = [sys.executable, str(Path(__file__).resolve()), "--scene", scene,
                    "--frames", str(args.frames)]  # fmt: skip
             if args.no_boss:
                 cmd.append("--no-boss")
+            if legacy:
+                cmd.append("--legacy")
             proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
             line = next((x for x in proc.stdout.splitlines() if x.startswith("RESULT ")), None)
             if proc.returncode != 0 or line is None:
@@ -255,17 +297,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return 1
             rows.append(json.loads(line[len("RESULT ") :]))
     print(f"offscreen {WIDTH}×{HEIGHT}, llvmpipe, {args.frames} frames per run")
-    header = f"{'scene':<22} {'LP threads':>10} {'FPS':>6} {'CPU/frame':>10}"
-    print(header + f" {'apply 8 p50':>12} {'p99':>9}")
+    header = f"{'scene':<29} {'LP':>3} {'FPS':>6} {'CPU/frame':>10}"
+    print(header + f" {'apply 8 p50':>12} {'p99':>9} {'morph 8':>9} {'load':>5}")
     for r in rows:
         p50 = f"{r['apply_p50_ms']:.3f} ms" if "apply_p50_ms" in r else "-"
         p99 = f"{r['apply_p99_ms']:.3f} ms" if "apply_p99_ms" in r else "-"
+        morph = f"{r['morph_ms']:.2f} ms" if "morph_ms" in r else "-"
         print(
-            f"{r['scene']:<22} {r['lp_threads']:>10} {r['fps']:>6.1f} {r['cpu_ms']:>7.1f} ms"
-            f" {p50:>12} {p99:>9}"
+            f"{r['scene']:<29} {r['lp_threads']:>3} {r['fps']:>6.1f} {r['cpu_ms']:>7.1f} ms"
+            f" {p50:>12} {p99:>9} {morph:>9} {r['load']:>5.2f}"
         )
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"load average at the end: {load:.2f} on {os.cpu_count()} CPUs")
+    print(f"load average: 1-minute, at the end of each run; {os.cpu_count()} CPUs")
     return 0
 
 

@@ -15,7 +15,7 @@ frame's ``dt``:
 2. **Asleep** blends towards the asleep pose (eyes shut, head bowed, "Zzz")
    over :data:`~game.config.SLEEP_EASE_S`; leaving it blends back.
 3. Weights within :data:`~game.config.SHAPE_DEAD_ZONE` of 0 become exactly 0
-   (Panda3D skips zero sliders when it morphs on the CPU), the rest rescale
+   (so a still face's noise floor writes nothing), the rest rescale
    continuously. The result is written: sliders whose value moved less than
    :data:`~game.config.SLIDER_EPSILON` are skipped; the slot→slider gather is
    one precomputed numpy index. Head rotation is split between neck and head.

@@ -9,6 +9,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.protocol import MAX_ROOM_MEMBERS
+
 
 def user_data_dir() -> Path:
     """Where Convex keeps per-user data: `$XDG_DATA_HOME/convex` or `~/.local/share/convex`."""
@@ -36,13 +38,15 @@ class Settings(BaseSettings):
     )
     secret: SecretStr = Field(
         SecretStr(""),
-        description="Key that signs login tokens. Empty: a random key is made and kept "
-        "next to the SQLite database (tokens then survive restarts on this machine).",
+        description="Key that signs login tokens. Empty: a random key is made once and kept "
+        "in the database, so tokens survive restarts and servers sharing it agree.",
     )
     token_ttl_s: Annotated[int, Field(ge=60, description="How long a login token is valid.")] = (
         7 * 24 * 3600
     )
-    max_room_members: Annotated[int, Field(ge=1, le=64, description="Seats per room.")] = 8
+    max_room_members: Annotated[
+        int, Field(ge=1, le=MAX_ROOM_MEMBERS, description="Seats per room (people and ghosts).")
+    ] = 8
     tick_hz: Annotated[float, Field(gt=0, le=60, description="Room ticks per second.")] = 15.0
     reconnect_grace_s: Annotated[
         float, Field(ge=0, description="How long a dropped member keeps their seat.")

@@ -66,6 +66,12 @@ class Settings(BaseSettings):
         description="How face frames are relayed: 'batched' (one batch per room per tick, the "
         "product) or 'naive' (every frame to every member at once; for bench/relay.py only).",
     )
+    event_loop: Literal["auto", "asyncio", "uvloop"] = Field(
+        "auto",
+        description="Event loop of `convex serve`: 'uvloop' (libuv; about a fifth less CPU per "
+        "relayed frame, see bench/relay.py), 'asyncio' (the standard library's), or 'auto' "
+        "(uvloop where it is installed).",
+    )
     cors_allowed_origins: str = Field(
         "",
         description="Browser origins allowed to connect, comma-separated, or '*'. Empty: the "

@@ -147,6 +147,10 @@ _FRAME_FIXED_BYTES: Final[int] = COUNT + 6 + 1 + 1
 _ASLEEP_BIT: Final[int] = 0x80
 _LOW_BYTE: Final = (0xFF).__and__
 _LOW_WORD: Final = (0xFFFF).__and__
+_RECORD: Final[struct.Struct] = struct.Struct("<I52s3hB?")
+"""A kept sample inside :class:`GhostRecorder`: ms, blendshape bytes, pose steps, confidence,
+present (64 bytes)."""
+
 
 ATTENTION_CODES: Final[dict[Attention, int]] = {
     Attention.FOCUSED: 0,
@@ -501,6 +505,23 @@ def _check_damage(damage: Sequence[int], duration_ms: int) -> None:
 # ------------------------------------------------------------------------- recorder
 
 
+def _pack_record(
+    ms: int, blendshapes: bytes, pose: tuple[int, int, int], confidence_byte: int, present: bool
+) -> bytes:
+    """One recorder record, or :class:`GhostRecorderError` for values a frame cannot hold."""
+    if not isinstance(blendshapes, bytes) or len(blendshapes) != COUNT:
+        raise GhostRecorderError(f"a sample needs {COUNT} blendshape bytes")
+    if len(pose) != 3 or not all(
+        _is_int(v) and -limit <= v <= limit for v, limit in zip(pose, _POSE_LIMITS, strict=True)
+    ):
+        raise GhostRecorderError(f"pose {pose!r} is not three steps within {_POSE_LIMITS}")
+    if not _is_int(confidence_byte) or not 0 <= confidence_byte <= 255:
+        raise GhostRecorderError(f"confidence byte {confidence_byte!r} is outside 0..255")
+    if not isinstance(present, bool):
+        raise GhostRecorderError("present must be a bool")
+    return _RECORD.pack(ms, blendshapes, *pose, confidence_byte, present)
+
+
 class GhostRecorder:
     """Builds a :class:`GhostRecording` from samples, attention marks and damage reports.
 
@@ -525,8 +546,13 @@ class GhostRecorder:
             raise GhostRecorderError(f"t0 must be finite, got {t0!r}")
         self._meta = (user_id, user_name, subject, float(started_at), frame_interval_ms)
         self._t0 = t0
-        self._frames: list[GhostFrame] = []
+        # Kept samples wait as packed records (no object per frame: a server records every
+        # member of every room at 10 Hz for hours); finish() builds the dead-banded frames.
+        self._raw = bytearray()
+        self._raw_count = 0
+        self._last_kept_ms = -1
         self._last_sample_ms = -1
+        self._frames: list[GhostFrame] = []
         self._held: bytearray | None = None
         self._held_pose = [0, 0, 0]
         self._held_confidence = 0
@@ -538,7 +564,7 @@ class GhostRecorder:
     @property
     def frame_count(self) -> int:
         """Frames kept so far."""
-        return len(self._frames)
+        return self._raw_count
 
     def _offset_ms(self, t: float, what: str) -> int:
         if not math.isfinite(t):
@@ -552,46 +578,76 @@ class GhostRecorder:
 
     def add_sample(self, sample: FaceSample) -> bool:
         """Offer one sample; returns whether it was kept as a frame (one per slot)."""
-        ms = self._offset_ms(sample.t, "sample")
+        return self.add_quantized(
+            sample.t,
+            bytes(map(quantize, sample.blendshapes)),
+            (
+                round(sample.yaw * POSE_STEPS_PER_DEG),
+                round(sample.pitch * POSE_STEPS_PER_DEG),
+                round(sample.roll * POSE_STEPS_PER_DEG),
+            ),
+            quantize(sample.confidence),
+            sample.present,
+        )
+
+    def add_quantized(
+        self,
+        t: float,
+        blendshapes: bytes,
+        pose: tuple[int, int, int],
+        confidence_byte: int,
+        present: bool,
+    ) -> bool:
+        """:meth:`add_sample` for a sample already quantised as the recording stores it
+        (blendshape bytes, pose in :data:`POSE_STEP_DEG` steps, confidence byte): what a
+        relay that holds wire frames offers without building a :class:`FaceSample`."""
+        ms = self._offset_ms(t, "sample")
         if ms < self._last_sample_ms:
             raise GhostRecorderError(
                 f"sample at {ms} ms arrives after one at {self._last_sample_ms}"
             )
         interval = self._meta[4]
-        previous_slot = self._frames[-1].t_ms // interval if self._frames else -1
-        keep = ms // interval > previous_slot
-        if keep and len(self._frames) >= MAX_FRAMES:
-            raise GhostRecorderError(f"more than {MAX_FRAMES} frames")
+        keep = ms // interval > (self._last_kept_ms // interval if self._raw_count else -1)
+        if keep:
+            if self._raw_count >= MAX_FRAMES:
+                raise GhostRecorderError(f"more than {MAX_FRAMES} frames")
+            record = _pack_record(ms, blendshapes, pose, confidence_byte, present)
         self._last_sample_ms = ms
         self._end_ms = max(self._end_ms, ms)
         if not keep:
             return False
-        shapes = bytes(map(quantize, sample.blendshapes))
-        pose = [
-            round(angle * POSE_STEPS_PER_DEG) for angle in (sample.yaw, sample.pitch, sample.roll)
-        ]
-        confidence = quantize(sample.confidence)
-        if self._held is None:
-            self._held = bytearray(shapes)
-            self._held_pose = pose
-            self._held_confidence = confidence
-        else:
-            held = self._held
-            for j, q in enumerate(shapes):
-                if abs(q - held[j]) >= BLENDSHAPE_DEADBAND:
-                    held[j] = q
-            for j, p in enumerate(pose):
-                if abs(p - self._held_pose[j]) >= POSE_DEADBAND:
-                    self._held_pose[j] = p
-            if abs(confidence - self._held_confidence) >= CONFIDENCE_DEADBAND:
-                self._held_confidence = confidence
-        hp = self._held_pose
-        self._frames.append(
-            GhostFrame(
-                ms, bytes(self._held), (hp[0], hp[1], hp[2]), self._held_confidence, sample.present
-            )
-        )
+        self._raw += record
+        self._raw_count += 1
+        self._last_kept_ms = ms
         return True
+
+    def _build_frames(self) -> list[GhostFrame]:
+        """The dead-banded frames of every record so far (records already built are kept)."""
+        frames = self._frames
+        held = self._held
+        hp = self._held_pose
+        confidence_held = self._held_confidence
+        for ms, shapes, yaw, pitch, roll, confidence, present in _RECORD.iter_unpack(
+            memoryview(self._raw)[len(frames) * _RECORD.size :]
+        ):
+            if held is None:
+                held = bytearray(shapes)
+                hp = [yaw, pitch, roll]
+                confidence_held = confidence
+            else:
+                for j, q in enumerate(shapes):
+                    if abs(q - held[j]) >= BLENDSHAPE_DEADBAND:
+                        held[j] = q
+                for j, p in enumerate((yaw, pitch, roll)):
+                    if abs(p - hp[j]) >= POSE_DEADBAND:
+                        hp[j] = p
+                if abs(confidence - confidence_held) >= CONFIDENCE_DEADBAND:
+                    confidence_held = confidence
+            frames.append(
+                GhostFrame(ms, bytes(held), (hp[0], hp[1], hp[2]), confidence_held, bool(present))
+            )
+        self._held, self._held_pose, self._held_confidence = held, hp, confidence_held
+        return frames
 
     def mark(self, t: float, attention: Attention, asleep: bool) -> None:
         """The student's attention state from ``t`` on (before any mark: uncertain, awake)."""
@@ -661,7 +717,7 @@ class GhostRecorder:
             meta=GhostMeta(user_id, user_name, subject, started_at, end_ms, interval),
             timeline=tuple(self._timeline),
             damage=tuple(damage),
-            frames=tuple(self._frames),
+            frames=tuple(self._build_frames()),
         )
 
 

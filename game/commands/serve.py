@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import signal
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from game.commands.common import EXIT_USAGE, CommandError, run_guarded
@@ -31,6 +33,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER:PASS@HOST/DB",
     )
     p.add_argument("--log-level", help="DEBUG, INFO (default), WARNING or ERROR")
+    p.add_argument(
+        "--loop",
+        choices=("auto", "asyncio", "uvloop"),
+        help="event loop (default auto: uvloop where installed, else asyncio's)",
+    )
     p.set_defaults(handler=lambda args: run_guarded("convex serve", lambda: _serve(args)))
 
 
@@ -47,6 +54,7 @@ def _serve(args: argparse.Namespace) -> int:
             ("port", args.port),
             ("database_url", args.database),
             ("log_level", args.log_level),
+            ("event_loop", args.loop),
         )
         if value is not None
     }
@@ -59,12 +67,31 @@ def _serve(args: argparse.Namespace) -> int:
         raise CommandError(f"bad setting: {problems}", EXIT_USAGE) from None
     logs.configure(settings.log_level)
     try:
-        asyncio.run(_run(settings))
+        with asyncio.Runner(loop_factory=loop_factory(settings.event_loop)) as runner:
+            runner.run(_run(settings))
     except OSError as exc:
         raise CommandError(
             f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}"
         ) from None
     return 0
+
+
+def loop_factory(choice: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """The event loop ``--loop`` asks for (None: asyncio's default); a clear error when
+    uvloop is asked for by name but not installed."""
+    if choice == "asyncio":
+        return None
+    try:
+        import uvloop
+    except ImportError:
+        if choice == "uvloop":
+            raise CommandError(
+                "--loop uvloop: uvloop is not installed (pip install uvloop), "
+                "or use --loop asyncio",
+                EXIT_USAGE,
+            ) from None
+        return None
+    return uvloop.new_event_loop
 
 
 async def _run(settings: Settings) -> None:
@@ -80,7 +107,15 @@ async def _run(settings: Settings) -> None:
         await site.start()
         host, port = runner.addresses[0][:2]
         backend = settings.database_url.split("://", 1)[0]
-        print(f"convex serve: listening on http://{host}:{port} (database: {backend})", flush=True)
+        loop_name = type(asyncio.get_running_loop()).__module__.split(".")[0]
+        # Everything built so far (modules, app, restored rooms) lives as long as the process:
+        # keep it out of the cyclic collector's full passes, which otherwise stall the relay.
+        gc.freeze()
+        print(
+            f"convex serve: listening on http://{host}:{port} "
+            f"(database: {backend}, event loop: {loop_name})",
+            flush=True,
+        )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

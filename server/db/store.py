@@ -9,7 +9,7 @@ from typing import Any, Final
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import delete, event, func, insert, select, text, update
+from sqlalchemy import bindparam, delete, event, func, insert, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -516,13 +516,27 @@ class Store:
             existing = set(
                 (await conn.scalars(select(r.c.id).where(r.c.id.in_(list(snapshots))))).all()
             )
-            for room_id, state in snapshots.items():
-                if room_id in existing:
-                    await conn.execute(
-                        update(r).where(r.c.id == room_id).values(state=state, updated_at=now)
-                    )
-                else:
-                    await conn.execute(insert(r).values(id=room_id, state=state, updated_at=now))
+            # Two statements whatever the number of rooms (executemany): a round trip per room
+            # would hold a busy server's database connection for most of every second.
+            changed = [
+                {"b_id": room_id, "b_state": state, "b_at": now}
+                for room_id, state in snapshots.items()
+                if room_id in existing
+            ]
+            added = [
+                {"id": room_id, "state": state, "updated_at": now}
+                for room_id, state in snapshots.items()
+                if room_id not in existing
+            ]
+            if changed:
+                await conn.execute(
+                    update(r)
+                    .where(r.c.id == bindparam("b_id"))
+                    .values(state=bindparam("b_state"), updated_at=bindparam("b_at")),
+                    changed,
+                )
+            if added:
+                await conn.execute(insert(r), added)
 
     async def delete_rooms(self, room_ids: list[str]) -> None:
         """Forget rooms that closed."""

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
-from datetime import date
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 from aiohttp import web
 
 from server.auth import InvalidToken, TokenClaims, hash_password, verify_password
 from server.db.store import AlreadyFriends, UnknownUser, UsernameTaken
-from server.keys import CLOCK, METRICS, OPENAPI, SIGNER, STORE
+from server.keys import CLOCK, GATEWAY, METRICS, OPENAPI, SIGNER, STORE
 from server.openapi import build_openapi
-from shared import streak
+from server.streaks import streak_settings, streak_status
 from shared.protocol import (
     HTTP_STATUS,
+    ID_PATTERN,
     MAX_LISTED,
+    PATTERN_HINTS,
     AuthResponse,
     CognitiveLoadReport,
     ErrorCode,
@@ -29,6 +31,8 @@ from shared.protocol import (
     LoginRequest,
     ProtocolError,
     RegisterRequest,
+    RoomInfo,
+    RoomList,
     StreakGoal,
     StreakReport,
     SubjectLoad,
@@ -43,8 +47,11 @@ M = TypeVar("M", bound=WireModel)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 LOGIN_FAILED = "unknown username or wrong password"
-DEFAULT_GOAL_MINUTES = 60
-DEFAULT_TIMEZONE = "UTC"
+
+GHOST_MEDIA_TYPE: Final[str] = "application/octet-stream"
+"""Content type of a ghost download (the bytes shared.ghost.decode_ghost reads)."""
+
+_GHOST_ID_RE: Final[re.Pattern[str]] = re.compile(ID_PATTERN)
 
 
 def json_response(model: WireModel, status: int = 200) -> web.Response:
@@ -168,6 +175,8 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/streak", get_streak)
     app.router.add_get("/api/reports/cognitive-load", cognitive_load)
     app.router.add_get("/api/ghosts", list_ghosts)
+    app.router.add_get("/api/ghosts/{ghost_id}", download_ghost)
+    app.router.add_get("/api/rooms", list_rooms)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/api/openapi.json", openapi)
@@ -209,13 +218,8 @@ async def add_friend(request: web.Request) -> web.Response:
 
 
 async def _streak_goal(request: web.Request, user_id: int) -> StreakGoal:
-    stored = await request.app[STORE].streak_settings(user_id)
-    if stored is None:
-        return StreakGoal(goal_minutes=DEFAULT_GOAL_MINUTES, timezone=DEFAULT_TIMEZONE)
-    goal, tz, days = stored
-    return StreakGoal(
-        goal_minutes=goal, timezone=tz, rest_days=tuple(date.fromisoformat(d) for d in days)
-    )
+    goal, tz, days = await streak_settings(request.app[STORE], user_id)
+    return StreakGoal(goal_minutes=goal, timezone=tz, rest_days=days)
 
 
 async def get_streak_settings(request: web.Request) -> web.Response:
@@ -236,16 +240,7 @@ async def put_streak_settings(request: web.Request) -> web.Response:
 async def get_streak(request: web.Request) -> web.Response:
     """`GET /api/streak`: current and longest streak as of the user's local today."""
     me = claims(request)
-    goal = await _streak_goal(request, me.user_id)
-    settings = streak.StreakSettings(goal_minutes=goal.goal_minutes, timezone=goal.timezone)
-    sessions = [
-        streak.StudySession(start=a, end=b, focused_seconds=f)
-        for a, b, f in await request.app[STORE].study_sessions(me.user_id)
-    ]
-    today = streak.local_date(request.app[CLOCK](), goal.timezone)
-    status = streak.streak_status(
-        streak.daily_minutes(sessions, goal.timezone), goal.rest_days, settings, today
-    )
+    status, today = await streak_status(request.app[STORE], me.user_id, request.app[CLOCK]())
     return json_response(
         StreakReport(
             current=status.current,
@@ -297,6 +292,51 @@ async def list_ghosts(request: web.Request) -> web.Response:
                     total_damage=round(r.damage, 3),
                 )
                 for r in rows
+            )
+        )
+    )
+
+
+async def download_ghost(request: web.Request) -> web.Response:
+    """`GET /api/ghosts/{ghost_id}`: one recording's stored bytes, under the listing's rule
+    (the caller's own, or a mutual friend's)."""
+    me = claims(request)
+    ghost_id = request.match_info["ghost_id"]
+    if not _GHOST_ID_RE.fullmatch(ghost_id):
+        raise ProtocolError(ErrorCode.BAD_REQUEST, f"'ghost_id' {PATTERN_HINTS[ID_PATTERN]}")
+    store = request.app[STORE]
+    found = await store.ghost_data(ghost_id)
+    if found is None:
+        raise ProtocolError(ErrorCode.UNKNOWN_GHOST, "no ghost with that id")
+    owner_id, data = found
+    if owner_id != me.user_id and not await store.are_mutual_friends(me.user_id, owner_id):
+        raise ProtocolError(
+            ErrorCode.NOT_FRIENDS, "only your own or a mutual friend's ghosts can be downloaded"
+        )
+    return web.Response(body=data, content_type=GHOST_MEDIA_TYPE)
+
+
+async def list_rooms(request: web.Request) -> web.Response:
+    """`GET /api/rooms`: open rooms the caller could join now, newest first."""
+    me = claims(request)
+    friends = {row.user_id for row in await request.app[STORE].friends(me.user_id)}
+    listings = request.app[GATEWAY].manager.joinable(MAX_LISTED)
+    return json_response(
+        RoomList(
+            rooms=tuple(
+                RoomInfo(
+                    room_id=r.room_id,
+                    name=r.name,
+                    subject=r.subject,
+                    host_id=r.host_id,
+                    host_username=r.host_username,
+                    members=r.people,
+                    capacity=r.capacity,
+                    phase=r.phase,
+                    boss_kind=r.boss_kind,
+                    host_is_friend=r.host_id.isdigit() and int(r.host_id) in friends,
+                )
+                for r in listings
             )
         )
     )

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic.json_schema import models_json_schema
 
 import shared
-from shared.protocol import HTTP_ENDPOINTS, HTTP_STATUS, ErrorAck
+from shared.protocol import HTTP_ENDPOINTS, HTTP_STATUS, BinaryBody, ErrorAck
 from shared.protocol.types import WireModel
 
 REF_TEMPLATE = "#/components/schemas/{model}"
@@ -17,7 +17,8 @@ def build_openapi() -> dict[str, Any]:
     """The whole document; every body schema comes from the same pydantic models the server parses."""
     models: set[type[WireModel]] = {ErrorAck}
     for ep in HTTP_ENDPOINTS.values():
-        models.add(ep.response)
+        if not isinstance(ep.response, BinaryBody):
+            models.add(ep.response)
         if ep.request is not None:
             models.add(ep.request)
     ordered = sorted(models, key=lambda m: m.__name__)
@@ -31,13 +32,26 @@ def build_openapi() -> dict[str, Any]:
             "summary": ep.doc.split("\n", 1)[0],
             "description": ep.doc,
             "responses": {
-                str(ep.status): _json(ep.response.__name__, "Success."),
+                str(ep.status): _binary(ep.response)
+                if isinstance(ep.response, BinaryBody)
+                else _json(ep.response.__name__, "Success."),
                 **{
                     str(HTTP_STATUS[code]): _json("ErrorAck", "An error; see `error.code`.")
                     for code in ep.errors
                 },
             },
         }
+        if ep.params:
+            op["parameters"] = [
+                {
+                    "name": param.name,
+                    "in": "path",
+                    "required": True,
+                    "description": param.doc,
+                    "schema": {"type": "string", "pattern": param.pattern},
+                }
+                for param in ep.params
+            ]
         if ep.request is not None:
             op["requestBody"] = {
                 "required": True,
@@ -68,6 +82,17 @@ def _ref(name: str) -> dict[str, str]:
 
 def _json(name: str, description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": _ref(name)}}}
+
+
+def _binary(body: BinaryBody) -> dict[str, Any]:
+    return {
+        "description": f"Success: {body.layout}, at most {body.max_bytes} bytes.",
+        "content": {
+            "application/octet-stream": {
+                "schema": {"type": "string", "contentMediaType": "application/octet-stream"}
+            }
+        },
+    }
 
 
 def _plain(status: int) -> dict[str, Any]:

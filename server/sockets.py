@@ -9,6 +9,7 @@ ticker (:class:`Gateway.tick`) broadcasts frames, timers, battles and results on
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import uuid
@@ -27,6 +28,7 @@ from server.relay import RELAY_PATH, RelayHub
 from server.rooms.errors import NotHost, UnknownGhost
 from server.rooms.manager import RoomManager
 from server.rooms.room import FinishedSession, Room, TickOutput
+from server.streaks import streak_status
 from shared.ghost import GhostFormatError, GhostRecording, decode_ghost, encode_ghost
 from shared.protocol import (
     AddGhost,
@@ -37,6 +39,7 @@ from shared.protocol import (
     JoinRoom,
     Ok,
     ProtocolError,
+    Results,
     RoomCreated,
     RoomJoined,
     dump,
@@ -357,9 +360,13 @@ class Gateway:
         """
         now = self.now
         outputs = self.manager.tick_all(now)
-        for out in outputs.values():
+        for room_id, out in list(outputs.items()):
             if out.finished is not None:
-                await self._persist(out.finished)  # before any snapshot can show the results
+                # Stored before any snapshot can show the results; the results then go out with
+                # each person's streak, this session credited.
+                results = await self._persist(out.finished)
+                if out.results is not None:
+                    outputs[room_id] = dataclasses.replace(out, results=results)
         if not self.relay.naive:
             # Every room's batch before any other event: relay sends never wait, while a
             # Socket.IO emit yields to the event loop, and batches must not queue behind it.
@@ -413,7 +420,9 @@ class Gateway:
         if out.results is not None:
             await self.sio.emit("room:results", dump(out.results), room=key)
 
-    async def _persist(self, finished: FinishedSession) -> None:
+    async def _persist(self, finished: FinishedSession) -> Results:
+        """Store the finished sessions (crediting each person's streak), then return the results
+        with every person's streak in days."""
         loop = asyncio.get_running_loop()
         records = []
         for r in finished.records:
@@ -446,6 +455,24 @@ class Gateway:
                 "outcome": finished.outcome,
             },
         )
+        streaks = await self._streaks([r.user_id for r in finished.records])
+        room = self.manager.rooms.get(finished.room_id)
+        results = room.set_streaks(streaks) if room is not None else None
+        return results if results is not None else with_streaks(finished.results, streaks)
+
+    async def _streaks(self, user_ids: list[str]) -> dict[str, int]:
+        """Each person's current streak in days; one that cannot be worked out is left out (the
+        results show no streak for them rather than not going out at all)."""
+        now = self.now
+        out: dict[str, int] = {}
+        for user_id in dict.fromkeys(user_ids):
+            try:
+                status, _ = await streak_status(self.store, int(user_id), now)
+            except Exception:
+                log.exception("streak lookup failed", extra={"user_id": user_id})
+                continue
+            out[user_id] = status.current
+        return out
 
     async def save_snapshots(self, now: float) -> None:
         """Write rooms that changed since the last save; forget rooms that closed."""
@@ -492,6 +519,20 @@ def stored_session_id(finished: FinishedSession, user_id: str) -> str:
     already has, so the session is kept once, as it was first stored."""
     name = f"{finished.room_id}/{finished.started_at!r}/{user_id}"
     return uuid.uuid5(SESSION_ID_NAMESPACE, name).hex
+
+
+def with_streaks(results: Results, streaks: dict[str, int]) -> Results:
+    """``results`` with each person's streak from ``streaks`` (ghosts keep none)."""
+    return results.model_copy(
+        update={
+            "members": tuple(
+                m
+                if m.is_ghost or m.member_id not in streaks
+                else m.model_copy(update={"streak_days": streaks[m.member_id]})
+                for m in results.members
+            )
+        }
+    )
 
 
 async def _decode_ghost(data: bytes) -> GhostRecording:

@@ -35,6 +35,7 @@ from server.rooms.room import (
     RECORD_CAP_S,
     FinishedSession,
     Room,
+    RoomListing,
     SessionRecord,
     TickOutput,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "Room",
     "RoomError",
     "RoomFull",
+    "RoomListing",
     "RoomManager",
     "SessionRecord",
     "TickOutput",

@@ -16,7 +16,13 @@ from typing import Final
 
 from server.rooms.errors import AlreadyInRoom, CorruptSnapshot, NotMember, RoomError, UnknownRoom
 from server.rooms.member import FrameStats
-from server.rooms.room import DEFAULT_RECONNECT_GRACE_S, DEFAULT_TICK_HZ, Room, TickOutput
+from server.rooms.room import (
+    DEFAULT_RECONNECT_GRACE_S,
+    DEFAULT_TICK_HZ,
+    Room,
+    RoomListing,
+    TickOutput,
+)
 from server.rooms.snapshot import Json
 from shared.battle import DEFAULT_BOSS, BossKind
 from shared.ghost import FRAME_INTERVAL_MS, GhostRecording
@@ -95,6 +101,12 @@ class RoomManager:
     def member_count(self) -> int:
         """Seats taken across the live rooms (people and ghosts)."""
         return sum(len(room) for room in self._rooms.values())
+
+    def joinable(self, limit: int) -> list[RoomListing]:
+        """The rooms someone new could join now (see :meth:`Room.joinable`), newest first."""
+        rooms = [room.listing() for room in self._rooms.values() if room.joinable()]
+        rooms.sort(key=lambda r: (-r.created_at, r.room_id))
+        return rooms[: max(limit, 0)]
 
     # -- membership --------------------------------------------------------------------------
 

@@ -73,11 +73,10 @@ participant's recording restarts empty at the restore (its damage curve interpol
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import math
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
@@ -118,6 +117,7 @@ from shared.battle import (
     PlayerStatus,
     Stage,
 )
+from shared.blendshapes import quantize
 from shared.codec import CodecError, decode_frame, encode_batch, seq_newer
 from shared.face import Attention
 from shared.focus import GAP_CAP_S, FocusAnalyzer, GuardState
@@ -125,6 +125,7 @@ from shared.ghost import (
     DEFAULT_COMPRESSION,
     FRAME_INTERVAL_MS,
     MAX_FRAME_INTERVAL_MS,
+    POSE_STEPS_PER_DEG,
     Compression,
     GhostRecorder,
     GhostRecorderError,
@@ -259,6 +260,24 @@ class TickOutput:
     """The room is closed (no people left, or retired after its results): drop it after this."""
 
 
+@dataclass(frozen=True, slots=True)
+class RoomListing:
+    """A room as the room browser shows it (plain data; the HTTP handler maps it to the wire)."""
+
+    room_id: str
+    name: str
+    subject: str
+    host_id: str
+    host_username: str
+    people: int
+    """People seated (held seats of people reconnecting included; ghosts not)."""
+    capacity: int
+    phase: Phase
+    boss_kind: str
+    created_at: float
+    """Epoch seconds when the room was opened."""
+
+
 # --------------------------------------------------------------------------- validation
 
 
@@ -357,6 +376,7 @@ class Room:
         )
         self._host_id = _check_id(host_id, "host id")
         self._last_now = t
+        self.created_at = t
         self._seat_person(host_id, _check_username(host_name, "host name"), t)
 
     def _setup(
@@ -415,6 +435,10 @@ class Room:
         """Frame counters since the room was created (or restored)."""
         self.version = 0
         """Bumped on every change a snapshot would show; the manager persists on change."""
+        self.created_at = 0.0
+        """Epoch seconds when the room was opened (the room browser lists newest first)."""
+        self._streaks: dict[str, int] = {}
+        """Each person's streak in days after the finished session was credited (results)."""
 
         self._host_id = ""
         self._seats: dict[str, Seat] = {}
@@ -496,6 +520,31 @@ class Room:
     def __len__(self) -> int:
         """Seats taken, people and ghosts."""
         return len(self._seats)
+
+    def joinable(self) -> bool:
+        """Open, with a free seat, and not showing results: someone new could join now."""
+        return (
+            not self._closed
+            and self._timer.phase is not Phase.RESULTS
+            and self._concluded_at is None
+            and len(self._seats) < self.max_members
+        )
+
+    def listing(self) -> RoomListing:
+        """The room as the room browser shows it."""
+        host = self._seats.get(self._host_id)
+        return RoomListing(
+            room_id=self.room_id,
+            name=self.name,
+            subject=self.subject,
+            host_id=self._host_id,
+            host_username=host.username if host is not None else "unknown",
+            people=sum(1 for s in self._seats.values() if not s.is_ghost),
+            capacity=self.max_members,
+            phase=self._timer.phase,
+            boss_kind=self.boss_kind.value,
+            created_at=self.created_at,
+        )
 
     # -- membership --------------------------------------------------------------------------
 
@@ -713,8 +762,19 @@ class Room:
                     slot = round(offset * 1000.0) // self.ghost_frame_interval_ms
                     if slot > participant.last_rec_slot:
                         participant.last_rec_slot = slot
+                        # The frame is already quantised: hand its bytes over as they are.
                         with _recording_guard():
-                            participant.recorder.add_sample(dataclasses.replace(sample, t=s))
+                            participant.recorder.add_quantized(
+                                s,
+                                bytes(frame.blendshapes),
+                                (
+                                    round(frame.yaw * POSE_STEPS_PER_DEG),
+                                    round(frame.pitch * POSE_STEPS_PER_DEG),
+                                    round(frame.roll * POSE_STEPS_PER_DEG),
+                                ),
+                                quantize(frame.confidence),
+                                frame.present,
+                            )
 
     # -- the tick ----------------------------------------------------------------------------
 
@@ -825,11 +885,21 @@ class Room:
                     share=min(max(m.share, 0.0), 1.0),
                     focused_seconds=m.focused_s,
                     xp=m.xp,
+                    streak_days=None if m.is_ghost else self._streaks.get(m.member_id),
                 )
                 for m in final.members
             ),
             mvp=final.mvp,
         )
+
+    def set_streaks(self, streaks: Mapping[str, int]) -> Results | None:
+        """Record each person's streak (days, the finished session credited) for the results,
+        and return the results that now carry them (``None`` before the session has ended)."""
+        self._streaks.update(
+            {k: v for k, v in streaks.items() if isinstance(v, int) and not isinstance(v, bool)}
+        )
+        self.version += 1  # the next snapshot keeps them for late joiners after a restart
+        return self.results_view()
 
     # -- ending ------------------------------------------------------------------------------
 
@@ -901,6 +971,8 @@ class Room:
             "concluded_at": self._concluded_at,
             "joined": self._joined,
             "names": dict(self._names),
+            "streaks": dict(self._streaks),
+            "created_at": self.created_at,
             "members": members,
             "participants": participants,
         }
@@ -939,7 +1011,12 @@ class Room:
             )
         except InvalidArgument as exc:
             raise CorruptSnapshot(f"corrupt room settings: {exc.message}") from None
+        # Snapshots written before rooms kept their opening time or streaks have neither.
+        room.created_at = (r.opt_float("created_at") if r.has("created_at") else None) or t
         room._restore_state(r, t, load_ghost)
+        if r.has("streaks"):
+            streaks_r = r.obj("streaks")
+            room._streaks = {mid: streaks_r.int_(mid) for mid in room._names if streaks_r.has(mid)}
         return room
 
     # -- internals: time and checks ------------------------------------------------------------

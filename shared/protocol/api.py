@@ -14,6 +14,7 @@ from pydantic import Field, Strict, model_validator
 from shared.protocol.types import (
     MAX_LISTED,
     MAX_REST_DAYS,
+    MAX_ROOM_MEMBERS,
     Amount,
     Count,
     DisplayText,
@@ -23,14 +24,19 @@ from shared.protocol.types import (
     IsoDate,
     Minutes,
     Password,
+    RoomId,
     Seconds,
+    Slug,
     TimeZoneName,
     Token,
     Username,
     WireModel,
 )
+from shared.timer import Phase
 
 _GoalMinutes = Annotated[int, Strict(), Field(ge=1, le=24 * 60)]
+_Seats = Annotated[int, Strict(), Field(ge=0, le=MAX_ROOM_MEMBERS)]
+_Capacity = Annotated[int, Strict(), Field(ge=1, le=MAX_ROOM_MEMBERS)]
 
 
 class RegisterRequest(WireModel):
@@ -163,4 +169,39 @@ class GhostList(WireModel):
 
     ghosts: tuple[GhostInfo, ...] = Field(
         max_length=MAX_LISTED, description=f"At most {MAX_LISTED} recordings."
+    )
+
+
+class RoomInfo(WireModel):
+    """One open room in the room browser (``GET /api/rooms``)."""
+
+    room_id: RoomId = Field(description="The room's id; pass it to room:join.")
+    name: DisplayText = Field(description="The room's name.")
+    subject: DisplayText = Field(description="What the room studies.")
+    host_id: Id = Field(description="User id of the host.")
+    host_username: Username = Field(description="The host's username.")
+    members: _Seats = Field(
+        description="People seated now (held seats of people reconnecting included; ghosts not)."
+    )
+    capacity: _Capacity = Field(description="Seats in the room, people and ghosts together.")
+    phase: Phase = Field(
+        description="lobby, focus or break (rooms showing results are not listed)."
+    )
+    boss_kind: Slug = Field(description="The boss the room fights.")
+    host_is_friend: Flag = Field(
+        description="The caller has added the host as a friend (mutual or not)."
+    )
+
+    @model_validator(mode="after")
+    def _fits(self) -> RoomInfo:
+        if self.members > self.capacity:
+            raise ValueError("members cannot exceed capacity")
+        return self
+
+
+class RoomList(WireModel):
+    """``GET /api/rooms``: rooms the caller could join now, newest first."""
+
+    rooms: tuple[RoomInfo, ...] = Field(
+        max_length=MAX_LISTED, description=f"At most {MAX_LISTED} rooms, newest first."
     )

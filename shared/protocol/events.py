@@ -26,6 +26,7 @@ from shared.protocol.types import (
     PROTOCOL_VERSION,
     AlwaysTrue,
     Amount,
+    Count,
     DisplayText,
     DurationMs,
     EpochMs,
@@ -315,6 +316,17 @@ class MemberResult(WireModel):
     xp: Annotated[int, Strict(), Field(ge=0, le=MAX_XP)] = Field(
         description="Experience points awarded for this session."
     )
+    streak_days: Count | None = Field(
+        default=None,
+        description="The person's current study streak in days, this session included; null "
+        "for a ghost, or when the server could not work it out.",
+    )
+
+    @model_validator(mode="after")
+    def _ghosts_have_no_streak(self) -> MemberResult:
+        if self.is_ghost and self.streak_days is not None:
+            raise ValueError("a ghost has no streak_days")
+        return self
 
 
 class Results(WireModel):

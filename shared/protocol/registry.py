@@ -30,6 +30,7 @@ from shared.protocol.api import (
     GhostList,
     LoginRequest,
     RegisterRequest,
+    RoomList,
     StreakGoal,
     StreakReport,
 )
@@ -62,6 +63,7 @@ from shared.protocol.events import (
     TimerState,
 )
 from shared.protocol.types import (
+    ID_PATTERN,
     MAX_BATCH_BYTES,
     MAX_FRAME_BYTES,
     MAX_HTTP_JSON_BYTES,
@@ -101,6 +103,15 @@ FRAME_BODY: Final[BinaryBody] = BinaryBody(
 BATCH_BODY: Final[BinaryBody] = BinaryBody(
     "one relay tick's batch of (slot, frame) entries (shared.codec.encode_batch)",
     MAX_BATCH_BYTES,
+)
+
+MAX_GHOST_DOWNLOAD_BYTES: Final[int] = 64 * 1024 * 1024
+"""Largest ghost recording a client downloads; a 12-hour recording (the format's cap) stays far
+below it."""
+
+GHOST_BODY: Final[BinaryBody] = BinaryBody(
+    "one ghost recording in the stored format (shared.ghost.encode_ghost / decode_ghost)",
+    MAX_GHOST_DOWNLOAD_BYTES,
 )
 
 
@@ -283,22 +294,37 @@ EVENTS: Final[Mapping[str, EventSpec]] = MappingProxyType(
 
 
 @dataclass(frozen=True, slots=True)
+class PathParam:
+    """One ``{name}`` segment of an endpoint's path and the pattern its value must match."""
+
+    name: str
+    pattern: str
+    doc: str
+
+
+@dataclass(frozen=True, slots=True)
 class HttpEndpoint:
-    """One HTTP endpoint: method, path, JSON bodies, success status and failures."""
+    """One HTTP endpoint: method, path, bodies (JSON models, or bytes), success status, failures."""
 
     method: str
     path: str
     request: type[WireModel] | None
-    response: type[WireModel]
+    response: type[WireModel] | BinaryBody
     status: int
     auth: bool
     errors: tuple[ErrorCode, ...]
     doc: str
+    params: tuple[PathParam, ...] = ()
 
     @property
     def key(self) -> str:
         """``"METHOD /path"``, the endpoint's name in :data:`HTTP_ENDPOINTS` and the docs."""
         return f"{self.method} {self.path}"
+
+    @property
+    def is_binary(self) -> bool:
+        """The success body is ``application/octet-stream`` bytes, not a JSON object."""
+        return isinstance(self.response, BinaryBody)
 
 
 _HTTP_COMMON: Final[tuple[ErrorCode, ...]] = (
@@ -313,16 +339,25 @@ def _http(
     method: str,
     path: str,
     request: type[WireModel] | None,
-    response: type[WireModel],
+    response: type[WireModel] | BinaryBody,
     status: int,
     errors: tuple[ErrorCode, ...],
     doc: str,
     *,
     auth: bool = True,
+    params: tuple[PathParam, ...] = (),
 ) -> tuple[str, HttpEndpoint]:
     needs = (ErrorCode.UNAUTHORIZED,) if auth else ()
     endpoint = HttpEndpoint(
-        method, path, request, response, status, auth, (*_HTTP_COMMON, *needs, *errors), doc
+        method,
+        path,
+        request,
+        response,
+        status,
+        auth,
+        (*_HTTP_COMMON, *needs, *errors),
+        doc,
+        params,
     )
     return endpoint.key, endpoint
 
@@ -404,6 +439,29 @@ HTTP_ENDPOINTS: Final[Mapping[str, HttpEndpoint]] = MappingProxyType(
                 200,
                 (),
                 "Recordings the caller may replay as ghosts.",
+            ),
+            _http(
+                "GET",
+                "/api/ghosts/{ghost_id}",
+                None,
+                GHOST_BODY,
+                200,
+                (_E.UNKNOWN_GHOST, _E.NOT_FRIENDS),
+                "Download one recording (the caller's own or a mutual friend's) to replay locally.",
+                params=(
+                    PathParam(
+                        "ghost_id", ID_PATTERN, "The recording's id, as GET /api/ghosts lists it."
+                    ),
+                ),
+            ),
+            _http(
+                "GET",
+                "/api/rooms",
+                None,
+                RoomList,
+                200,
+                (),
+                "Open rooms the caller could join now (not full, no results showing).",
             ),
         ]
     )

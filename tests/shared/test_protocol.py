@@ -64,7 +64,9 @@ from shared.protocol import (
     Results,
     ResumeRoom,
     RoomCreated,
+    RoomInfo,
     RoomJoined,
+    RoomList,
     RoomState,
     StartRoom,
     StreakGoal,
@@ -118,6 +120,7 @@ MR = MemberResult(
     share=1.0,
     focused_seconds=1450.5,
     xp=36,
+    streak_days=4,
 )
 FRIEND = Friend(user_id="u-sam", username="sam", mutual=True)
 SUBJECT = SubjectLoad(
@@ -136,6 +139,18 @@ GHOST = GhostInfo(
     duration_s=1500.0,
     focused_seconds=1200.0,
     total_damage=12000.0,
+)
+ROOM_INFO = RoomInfo(
+    room_id="ABCD12",
+    name="Night owls",
+    subject="Maths",
+    host_id="u-alice",
+    host_username="alice",
+    members=2,
+    capacity=8,
+    phase=Phase.LOBBY,
+    boss_kind="slime",
+    host_is_friend=True,
 )
 
 # One valid instance of every JSON model; test_every_model_has_a_sample keeps this complete.
@@ -226,6 +241,8 @@ SAMPLES: dict[type[WireModel], WireModel] = {
         CognitiveLoadReport(subjects=(SUBJECT,)),
         GHOST,
         GhostList(ghosts=(GHOST,)),
+        ROOM_INFO,
+        RoomList(rooms=(ROOM_INFO,)),
     ]
 }
 
@@ -746,6 +763,8 @@ def test_http_endpoints_cover_the_api() -> None:
         "GET /api/streak",
         "GET /api/reports/cognitive-load",
         "GET /api/ghosts",
+        "GET /api/ghosts/{ghost_id}",
+        "GET /api/rooms",
     } <= set(HTTP_ENDPOINTS)
     for key, endpoint in HTTP_ENDPOINTS.items():
         assert endpoint.key == key
@@ -789,7 +808,12 @@ def test_every_http_endpoint_is_documented(key: str) -> None:
     status."""
     section = _section(_doc(), f"`{key}`")
     endpoint = HTTP_ENDPOINTS[key]
-    assert f"`{endpoint.response.__name__}`" in section
+    if isinstance(endpoint.response, BinaryBody):
+        assert "`application/octet-stream`" in section
+    else:
+        assert f"`{endpoint.response.__name__}`" in section
+    for param in endpoint.params:
+        assert f"`{param.name}`" in section, (key, param.name)
     assert f"status {endpoint.status}" in section
     if endpoint.request is not None:
         assert f"`{endpoint.request.__name__}`" in section

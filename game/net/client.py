@@ -12,6 +12,9 @@ piece of room state lives there. The game thread never waits on it unless it ask
 - :meth:`NetClient.send_face` paces samples (:class:`~game.net.timing.FramePacer`), encodes
   the survivor on the caller's thread and drops it into a one-frame slot that the loop
   empties (latest frame wins, never a queue, never a block);
+- face frames and room batches travel on the server's lean ``/relay`` websocket
+  (:mod:`game.net.relay`) when it opens after connecting, else as Socket.IO ``frame`` /
+  ``frames`` events; a relay that closes hands the frames back to Socket.IO at once;
 - the loop is the only writer of the published state (:class:`_Published`, immutable,
   swapped in one assignment); :meth:`NetClient.snapshot` reads that reference and
   interpolates member faces for the caller's ``now`` (:mod:`game.net.jitter`).
@@ -39,6 +42,7 @@ import dataclasses
 import logging
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType, TracebackType
@@ -62,6 +66,7 @@ from game.net.errors import (
     user_message,
 )
 from game.net.jitter import PLAYOUT_DELAY_S, JitterBuffer
+from game.net.relay import RelayLink, RelayRefused
 from game.net.snapshot import MAX_TOASTS, ConnectionStatus, RoomSnapshot, Toast
 from game.net.timing import (
     BACKOFF_FIRST_S,
@@ -74,7 +79,9 @@ from game.net.timing import (
 )
 from shared.codec import SEQ_MODULUS, BatchDecodeError, Frame, decode_batch, encode_frame
 from shared.face import FaceSample
+from shared.ghost import GhostFormatError, GhostRecording, decode_ghost
 from shared.protocol import (
+    MAX_GHOST_DOWNLOAD_BYTES,
     PROTOCOL_VERSION,
     AddGhost,
     AuthResponse,
@@ -94,6 +101,7 @@ from shared.protocol import (
     Results,
     RoomCreated,
     RoomJoined,
+    RoomList,
     RoomState,
     TimerState,
     WireModel,
@@ -109,6 +117,9 @@ T = TypeVar("T")
 
 REQUEST_TIMEOUT_S: Final[float] = 5.0
 """Longest wait for one answer (ack, HTTP response, connection handshake)."""
+
+DOWNLOAD_CHUNK_BYTES: Final[int] = 64 * 1024
+"""Read size of a binary download (a ghost), checked against its limit chunk by chunk."""
 
 CLOSE_TIMEOUT_S: Final[float] = 3.0
 """Longest :meth:`NetClient.close` waits for each of: saying goodbye, the thread to end."""
@@ -149,8 +160,10 @@ class NetClient:
         face_hz: float = FACE_HZ,
         playout_delay_s: float = PLAYOUT_DELAY_S,
         backoff: tuple[float, float] = (BACKOFF_FIRST_S, BACKOFF_MAX_S),
+        relay: bool = True,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self._use_relay = relay
         self._clock = clock
         self._timeout = request_timeout_s
         self._playout_delay = playout_delay_s
@@ -167,6 +180,8 @@ class NetClient:
         """Face frames handed to the socket (paced, in a room)."""
         # Loop-side state (network thread only).
         self._sio: socketio.AsyncClient | None = None
+        self._relay: RelayLink | None = None
+        self._relay_http: aiohttp.ClientSession | None = None
         self._lost: asyncio.Event | None = None
         self._http: aiohttp.ClientSession | None = None
         self._token: str | None = None
@@ -190,6 +205,13 @@ class NetClient:
     def thread(self) -> threading.Thread:
         """The network thread (alive from construction until :meth:`close`)."""
         return self._thread
+
+    @property
+    def frame_transport(self) -> str:
+        """How face frames travel now: ``"relay"`` (the lean ``/relay`` channel) or
+        ``"socketio"`` (the ``frame``/``frames`` events, the fallback)."""
+        relay = self._relay
+        return "relay" if relay is not None and not relay.closed else "socketio"
 
     @property
     def user_id(self) -> str | None:
@@ -257,6 +279,20 @@ class NetClient:
     def list_ghosts(self) -> concurrent.futures.Future[GhostList]:
         """The recordings this player may add as ghosts, newest first."""
         return self._submit(self._get_ghosts())
+
+    def list_rooms(self) -> concurrent.futures.Future[RoomList]:
+        """The open rooms this player could join now (not full, no results showing), newest
+        first, each with whether its host is on this player's friend list."""
+        return self._submit(self._get_rooms())
+
+    def fetch_ghost(self, ghost_id: str) -> concurrent.futures.Future[GhostRecording]:
+        """Download and decode one recording (from :meth:`list_ghosts`) to replay locally.
+
+        Fails with :class:`ServerError` ``unknown_ghost`` or ``not_friends`` when the server
+        refuses, and :class:`BadReplyError` when the download is not a valid ghost.
+        """
+        body = parse_model(AddGhost, {"ghost_id": ghost_id})  # the same id rules as ghost:add
+        return self._submit(self._get_ghost(body.ghost_id))
 
     def send_face(self, sample: FaceSample) -> bool:
         """Send one tracker sample if the pacer allows and a room is joined; never blocks.
@@ -446,6 +482,53 @@ class NetClient:
             raise NotConnectedError("log in first")
         return _parse_reply("/api/ghosts", await self._http_json("GET", "/api/ghosts"), GhostList)
 
+    async def _get_rooms(self) -> RoomList:
+        if self._token is None:
+            raise NotConnectedError("log in first")
+        return _parse_reply("/api/rooms", await self._http_json("GET", "/api/rooms"), RoomList)
+
+    async def _get_ghost(self, ghost_id: str) -> GhostRecording:
+        if self._token is None:
+            raise NotConnectedError("log in first")
+        path = "/api/ghosts/" + urllib.parse.quote(ghost_id, safe="")
+        data = await self._http_bytes(path, MAX_GHOST_DOWNLOAD_BYTES)
+        try:
+            # ~1 s of CPU per recorded hour: off the network loop, so frames keep flowing.
+            return await asyncio.get_running_loop().run_in_executor(None, decode_ghost, data)
+        except GhostFormatError as exc:
+            raise BadReplyError(
+                f"ghost {ghost_id}: the download is not a valid ghost: {exc}"
+            ) from None
+
+    async def _http_bytes(self, path: str, max_bytes: int) -> bytes:
+        """``GET path`` whose success body is raw bytes (at most ``max_bytes``); an error body is
+        the usual JSON ``{"error": {...}}``."""
+        if self._http is None:
+            self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self._timeout))
+        headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
+        try:
+            async with self._http.get(self.base_url + path, headers=headers) as response:
+                if response.status >= 400:
+                    try:
+                        payload = await response.json(content_type=None)
+                    except ValueError:
+                        payload = None
+                    raise _server_error(payload, f"HTTP {response.status} from {path}")
+                if response.content_length is not None and response.content_length > max_bytes:
+                    raise BadReplyError(
+                        f"{path}: {response.content_length} bytes is over the {max_bytes}-byte limit"
+                    )
+                data = bytearray()
+                async for chunk in response.content.iter_chunked(DOWNLOAD_CHUNK_BYTES):
+                    data += chunk
+                    if len(data) > max_bytes:
+                        raise BadReplyError(f"{path}: the body is over the {max_bytes}-byte limit")
+                return bytes(data)
+        except aiohttp.ClientError as exc:
+            raise ConnectError(f"cannot reach {self.base_url}: {exc}") from None
+        except TimeoutError:
+            raise RequestTimeoutError(f"{path}: no answer in {self._timeout:g} s") from None
+
     # -- connection --------------------------------------------------------------------------
 
     async def _connect_first(self) -> None:
@@ -489,6 +572,43 @@ class NetClient:
         self._sync.reset()
         self._lost = asyncio.Event()
         self._sio = sio
+        await self._open_relay()
+
+    async def _open_relay(self) -> None:
+        """Move face frames to ``/relay`` (best effort: Socket.IO carries them otherwise)."""
+        if not self._use_relay or self._token is None:
+            return
+        if self._relay_http is None:
+            # No total timeout: it would cut the long-lived websocket, not just the handshake.
+            self._relay_http = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=None, connect=self._timeout)
+            )
+        try:
+            link = await RelayLink.open(
+                self._relay_http,
+                self.base_url,
+                self._token,
+                timeout_s=self._timeout,
+                on_batch=self._on_relay_batch,
+                on_error=self._on_relay_error,
+                on_closed=self._on_relay_closed,
+            )
+        except RelayRefused as exc:
+            log.info("face frames go over Socket.IO: %s", exc)
+            return
+        old, self._relay = self._relay, link
+        if old is not None:
+            self._spawn(old.close())
+
+    def _on_relay_batch(self, data: bytes) -> None:
+        self._on_frames(data, self._clock())
+
+    def _on_relay_error(self, payload: object) -> None:
+        self._on_json("error", payload, self._clock())
+
+    def _on_relay_closed(self, link: RelayLink) -> None:
+        if link is self._relay:
+            self._relay = None  # frames fall back to Socket.IO until the next reconnect
 
     async def _on_connect_error(self, data: object = None) -> None:
         detail = data.get("data") if isinstance(data, dict) else None
@@ -499,6 +619,9 @@ class NetClient:
             if sio is not self._sio:
                 return  # an old connection, or one we closed ourselves
             self._sio = None
+            relay, self._relay = self._relay, None
+            if relay is not None:
+                self._spawn(relay.close())
             if self._lost is not None:
                 self._lost.set()
             self._frames_on = False  # until the seat is back: the server would refuse them
@@ -564,9 +687,16 @@ class NetClient:
         if self._reconnector is not None:
             self._reconnector.cancel()
         sio, self._sio = self._sio, None
+        relay, self._relay = self._relay, None
+        if relay is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(relay.close(), timeout)
         if sio is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(sio.disconnect(), timeout)
+        if self._relay_http is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._relay_http.close(), timeout)
         if self._http is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._http.close(), timeout)
@@ -619,8 +749,19 @@ class NetClient:
             data, self._pending_frame = self._pending_frame, None
             self._flush_scheduled = False
         sio = self._sio
-        if data is not None and sio is not None and not self._closing:
+        if data is None or sio is None or self._closing:
+            return
+        relay = self._relay
+        if relay is not None and not relay.closed:
+            self._spawn(self._relay_frame(relay, sio, data))
+        else:
             self._spawn(self._emit_frame(sio, data))
+
+    async def _relay_frame(self, relay: RelayLink, sio: socketio.AsyncClient, data: bytes) -> None:
+        if await relay.send(data):
+            self.frames_sent += 1
+        else:
+            await self._emit_frame(sio, data)  # the link just closed: this one goes the old way
 
     async def _emit_frame(self, sio: socketio.AsyncClient, data: bytes) -> None:
         try:

@@ -20,6 +20,8 @@ from game.net import (
     ServerError,
 )
 from game.net.errors import KICKED, LOST_CONNECTION, RECONNECTED, USER_MESSAGES
+from server.keys import GATEWAY
+from server.relay import RelayStats
 from shared.blendshapes import COUNT, dequantize, index_of, quantize
 from shared.face import NEUTRAL_WEIGHTS, FaceSample
 from shared.protocol import ErrorCode, Plan
@@ -164,6 +166,58 @@ def test_frames_from_a_arrive_interpolated_in_bs_snapshot(
     assert min(sent_values) - 1e-9 <= min(seen) and max(seen) <= max(sent_values) + 1e-9
 
 
+def relay_stats(server: ServerThread) -> RelayStats:
+    """The server's counters for its ``/relay`` channels."""
+    assert server.app is not None
+    return server.app[GATEWAY].relay.stats
+
+
+def test_faces_travel_on_the_relay_channel(
+    server: ServerThread, clients: Callable[..., NetClient]
+) -> None:
+    """Both clients move their face frames to the lean /relay websocket after connecting: A's
+    frames enter the server there, and B's batches leave it there (no Socket.IO frames)."""
+    ada, sam = clients("ada"), clients("sam")
+    assert ada.frame_transport == sam.frame_transport == "relay"
+    room_id = ada.create_room("Lean", "maths").result(WAIT_S).room_id
+    sam.join_room(room_id).result(WAIT_S)
+    ada.start().result(WAIT_S)
+
+    def jaw_at_b() -> bool:
+        ada.send_face(face(jaw=0.6, t=time.monotonic()))
+        remote = sam.snapshot().faces.get(0)
+        return remote is not None and remote.blendshapes[JAW] > 0.5
+
+    wait_for("A's face at B", jaw_at_b)
+    stats = relay_stats(server)
+    assert stats.opened == 2 and stats.frames_in >= 1 and stats.batches_out >= 1
+    assert ada.frames_sent >= stats.frames_in  # every accepted frame came over the relay
+
+
+def test_socketio_carries_faces_when_the_relay_is_off(
+    server: ServerThread, clients: Callable[..., NetClient]
+) -> None:
+    """With the relay turned off (or unavailable) the frame and frames events still work."""
+    ada = NetClient(server.url, relay=False)
+    try:
+        ada.register("ada", PASSWORD).result(WAIT_S)
+        ada.connect().result(WAIT_S)
+        assert ada.frame_transport == "socketio"
+        sam = clients("sam")
+        room_id = ada.create_room("Classic", "maths").result(WAIT_S).room_id
+        sam.join_room(room_id).result(WAIT_S)
+
+        def jaw_at_b() -> bool:
+            ada.send_face(face(jaw=0.6, t=time.monotonic()))
+            remote = sam.snapshot().faces.get(0)
+            return remote is not None and remote.blendshapes[JAW] > 0.5
+
+        wait_for("A's face at B", jaw_at_b)
+        assert relay_stats(server).frames_in == 0  # A's frames came as Socket.IO events
+    finally:
+        ada.close()
+
+
 def test_two_clients_agree_on_the_remaining_time(clients: Callable[..., NetClient]) -> None:
     """Two clients, one with a local clock 1000 s off, compute the same time left (within
     50 ms) at the same instant, and it is the plan's focus block minus the time since start."""
@@ -242,6 +296,7 @@ def test_client_resumes_its_seat_after_a_server_restart(
         return remote is not None and remote.blendshapes[JAW] > 0.7
 
     wait_for("A's new frames at B", fresh_face)
+    assert ada.frame_transport == sam.frame_transport == "relay"  # reopened with the socket
 
 
 def test_results_and_a_ghost_in_the_next_room(clients: Callable[..., NetClient]) -> None:

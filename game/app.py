@@ -6,7 +6,8 @@ Theory of operation
 offscreen EGL buffer), lights the stage, loads the avatar once
 (:class:`~game.avatar.rig.AvatarRig` + :class:`~game.avatar.driver.AvatarDriver`,
 shared by every scene), and runs a small scene state machine whose legal
-moves are the table :data:`SCENE_TRANSITIONS` (solo → summary → solo). An
+moves are the table :data:`SCENE_TRANSITIONS` (solo → summary → solo; online:
+lobby → arena → results, entered from the first scene by ``game.online``). An
 illegal switch raises :class:`SceneTransitionError` and changes nothing.
 
 Input and the tracker only write snapshots: key handlers append a
@@ -69,6 +70,7 @@ from game.hud.text import load_font
 from game.scenes.arena import ArenaScene
 from game.scenes.base import Command, Scene, SceneId
 from game.scenes.history import LocalHistory
+from game.scenes.lobby import LobbyScene
 from game.scenes.results import ResultsScene
 from game.scenes.session import SessionSummary
 from game.scenes.solo import SoloScene
@@ -86,6 +88,8 @@ SCENE_TRANSITIONS: Final[frozenset[tuple[SceneId | None, SceneId]]] = frozenset(
         (SceneId.SUMMARY, SceneId.SOLO),
         (SceneId.SOLO, SceneId.ARENA),
         (SceneId.ARENA, SceneId.RESULTS),
+        (SceneId.SOLO, SceneId.LOBBY),
+        (SceneId.LOBBY, SceneId.ARENA),
     }
 )
 """Legal scene switches ``(from, to)``; ``None`` is the app before its first scene."""
@@ -95,6 +99,7 @@ SCENES: Final[dict[SceneId, type[Scene]]] = {
     SceneId.SUMMARY: SummaryScene,
     SceneId.ARENA: ArenaScene,
     SceneId.RESULTS: ResultsScene,
+    SceneId.LOBBY: LobbyScene,
 }
 
 KEYS: Final[dict[str, Command]] = {
@@ -103,6 +108,11 @@ KEYS: Final[dict[str, Command]] = {
     "c": Command.TOGGLE_CAMERA,
     "q": Command.QUIT,
     "escape": Command.QUIT,
+    "arrow_up": Command.UP,
+    "arrow_down": Command.DOWN,
+    "enter": Command.SELECT,
+    "n": Command.NEW,
+    "r": Command.REFRESH,
 }
 """Key bindings: Panda3D event name → command."""
 

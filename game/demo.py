@@ -39,13 +39,14 @@ import logging
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from game.capture.synthetic import SyntheticFeed, SyntheticSource
 from game.net import NetClient
+from game.online import FPS, LOCAL_SCRIPT, PacedLoop, enter_arena, local_feed, wait_for
 from shared.battle import BASE_DPS
 from shared.face import Attention
 from shared.ghost import GhostRecorder, GhostRecording, encode_ghost
@@ -85,14 +86,6 @@ BOT_SCRIPTS: Final[dict[str, tuple[tuple[str, float], ...]]] = {
 }
 """Bot username → :class:`SyntheticSource` script (looped): focused, sleeper, glancer."""
 
-LOCAL_SCRIPT: Final[tuple[tuple[str, float], ...]] = (
-    ("focused", 5.0),
-    ("smile", 1.5),
-    ("focused", 6.0),
-    ("talking", 1.5),
-)
-"""Your scripted face when there is no webcam: focused, with a smile and a word now and then."""
-
 BOT_HZ: Final[float] = 15.0
 """How often the pump offers each bot's face to its client."""
 
@@ -101,9 +94,6 @@ LOBBY_S: Final[float] = 3.0
 
 VICTORY_HOLD_S: Final[float] = 1.5
 """Seconds the defeated boss stays on screen before the host ends the session."""
-
-FPS: Final[float] = 30.0
-"""Frame rate the demo's loop paces rendering to (real time)."""
 
 GRACE_S: Final[float] = 15.0
 """Extra seconds past the plan before the demo gives up waiting for results."""
@@ -332,45 +322,8 @@ class DemoReport:
         }
 
 
-def _synthetic_local() -> SampleFeed:
-    return SyntheticFeed(SyntheticSource(LOCAL_SCRIPT, seed=3), clock=time.monotonic).start()
-
-
-@contextlib.contextmanager
-def local_feed(source: str, camera: int = 0) -> Iterator[tuple[SampleFeed, str]]:
-    """Your face: the webcam through the tracker, else (or with ``synthetic``) a scripted one."""
-    if source != "synthetic":
-        from game.capture.model import ModelError
-        from game.capture.sources import CameraUnavailableError, WebcamSource
-        from game.capture.tracker import FaceTracker, TrackerError
-
-        try:
-            webcam = WebcamSource(camera)
-        except CameraUnavailableError as exc:
-            log.warning("no webcam (%s); using the scripted demo face", exc)
-        else:
-            tracker = FaceTracker(None, source=webcam)
-            try:
-                tracker.start()
-            except (ModelError, TrackerError) as exc:
-                log.warning("the tracker did not start (%s); using the scripted demo face", exc)
-                webcam.close()
-            else:
-                try:
-                    yield tracker, "webcam"
-                finally:
-                    with contextlib.suppress(TrackerError):
-                        tracker.stop()
-                    webcam.close()
-                return
-    yield _synthetic_local(), "synthetic"
-
-
 def _wait(future: concurrent.futures.Future[T], what: str) -> T:
-    try:
-        return future.result(STEP_TIMEOUT_S)
-    except concurrent.futures.TimeoutError:
-        raise DemoError(f"timed out: {what}") from None
+    return wait_for(future, what, timeout=STEP_TIMEOUT_S, error=DemoError)
 
 
 def _join_bot(url: str, name: str, room_id: str, seed: int) -> Bot:
@@ -445,30 +398,6 @@ def _open_app(options: DemoOptions, feed: SampleFeed) -> ConvexApp:
     return ConvexApp(settings, feed)
 
 
-class _Loop:
-    """Real-time frame pacing and the report's timeline."""
-
-    def __init__(self, app: ConvexApp, on_frame: Callable[[ConvexApp, str], None] | None) -> None:
-        self.app = app
-        self.on_frame = on_frame
-        self.next_frame = time.monotonic()
-        self.t0 = time.monotonic()
-
-    def frame(self, stage: str) -> None:
-        self.app.run_frames(1)
-        if self.on_frame is not None:
-            self.on_frame(self.app, stage)
-        self.next_frame += 1.0 / FPS
-        delay = self.next_frame - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-        else:
-            self.next_frame = time.monotonic()
-
-    def elapsed(self) -> float:
-        return time.monotonic() - self.t0
-
-
 def _play(
     app: ConvexApp,
     me: NetClient,
@@ -477,12 +406,11 @@ def _play(
     report: DemoReport,
     on_frame: Callable[[ConvexApp, str], None] | None,
 ) -> None:
-    from game.scenes.arena import ArenaScene, attach_room
+    from game.scenes.arena import ArenaScene
     from game.scenes.base import SceneId
 
-    attach_room(app, me)
-    app.switch(SceneId.ARENA)
-    loop = _Loop(app, on_frame)
+    enter_arena(app, me)
+    loop = PacedLoop(app, on_frame, FPS)
     pump.start()
     while loop.elapsed() < LOBBY_S and not app.closed:
         loop.frame("lobby")

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import contextlib
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from game.commands.common import (
     EXIT_USAGE,
     CommandError,
+    native_stderr_silenced,
     non_negative_int,
     positive_float,
     positive_int,
@@ -20,10 +22,15 @@ from game.commands.common import (
 )
 
 if TYPE_CHECKING:
-    from game.app import FrameClock, LatestFrameTap, SampleFeed
+    from collections.abc import Callable
+
+    from game.app import ConvexApp, FrameClock, LatestFrameTap, SampleFeed
     from game.capture.sources import FrameSource
     from game.capture.tracker import FaceTracker
     from shared.focus import Calibration
+    from shared.protocol import Plan
+
+T = TypeVar("T")
 
 PROG: Final[str] = "convex play"
 
@@ -118,11 +125,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="stop after N frames (with --offscreen, N/30 s of simulated time)",
     )
     p.add_argument("--screenshot", metavar="PATH", type=Path, help="save the last frame as a PNG")
+    _add_online_arguments(p)
+    _add_ghost_arguments(p)
     p.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
     """Entry point of ``convex play``."""
+    if _wants_ghost(args):
+        return run_guarded(PROG, lambda: _play_with_ghost(args))
+    if _wants_online(args):
+        return run_guarded(PROG, lambda: _play_online(args))
     return run_guarded(PROG, lambda: _play(args))
 
 
@@ -222,7 +235,7 @@ def _stop_tracker(tracker: FaceTracker) -> None:
         tracker.stop()
 
 
-def _play(args: argparse.Namespace) -> int:
+def _play(args: argparse.Namespace, prepare: Callable[[ConvexApp], None] | None = None) -> int:
     _check_args(args)
     from game.app import AppSettings, ConvexApp, FrameClock, LatestFrameTap, WindowOpenError
     from game.avatar.rig import AvatarLoadError
@@ -272,6 +285,8 @@ def _play(args: argparse.Namespace) -> int:
             feed = tracker
         try:
             app = ConvexApp(settings, feed, clock=clock, frames=tap, history=history)
+            if prepare is not None:
+                prepare(app)
         except WindowOpenError as exc:
             hint = "" if args.offscreen else " " + OFFSCREEN_HINT
             raise CommandError(f"{exc}.{hint}") from exc
@@ -292,3 +307,413 @@ def _play(args: argparse.Namespace) -> int:
     if args.offscreen:
         print(f"rendered {args.frames} frames ({args.frames * SIMULATED_DT:.1f} s simulated)")
     return 0
+
+
+# -- online: `convex play --server URL` (login, the room browser, create/join, the arena) -------
+
+SERVER_ENV: Final[str] = "CONVEX_SERVER"
+USERNAME_ENV: Final[str] = "CONVEX_USERNAME"
+PASSWORD_ENV: Final[str] = "CONVEX_PASSWORD"
+"""Environment defaults of ``--server`` and ``--username``, and the password (never a flag)."""
+
+BOSSES: Final[tuple[str, ...]] = ("slime", "golem", "dragon")
+"""``--boss`` values: :class:`shared.battle.BossKind` (not imported: keep ``--help`` fast)."""
+
+DEFAULT_ROOM_SUBJECT: Final[str] = "Study"
+"""Same as :data:`game.scenes.lobby.DEFAULT_SUBJECT`: a room needs a subject."""
+
+
+def _add_online_arguments(p: argparse.ArgumentParser) -> None:
+    online = p.add_argument_group(
+        "online",
+        "play with friends on a Convex server (`convex serve`): sign in, then pick a room in the "
+        "room browser, or use --rooms, --room ID or --create NAME. The password comes from "
+        f"${PASSWORD_ENV} or is asked for. Keys in a room: SPACE starts (host), Q quits.",
+    )
+    online.add_argument(
+        "--server",
+        metavar="URL",
+        default=os.environ.get(SERVER_ENV) or None,
+        help=f"the server, e.g. http://192.168.1.20:8765 (default: ${SERVER_ENV}); "
+        "without one you study alone",
+    )
+    online.add_argument(
+        "--username",
+        metavar="NAME",
+        default=os.environ.get(USERNAME_ENV) or None,
+        help=f"your account on the server (default: ${USERNAME_ENV})",
+    )
+    online.add_argument(
+        "--register",
+        action="store_true",
+        help="create the account first (once per server)",
+    )
+    what = online.add_mutually_exclusive_group()
+    what.add_argument(
+        "--rooms", action="store_true", help="print the open rooms and exit (no window)"
+    )
+    what.add_argument("--room", metavar="ID", help="join the room with this id")
+    what.add_argument(
+        "--create",
+        metavar="NAME",
+        help="open a room with this name and host it (--subject, --minutes, --boss set it up)",
+    )
+    online.add_argument(
+        "--boss", choices=BOSSES, help="the boss of a room you create (default: the server's)"
+    )
+
+
+def _wants_online(args: argparse.Namespace) -> bool:
+    return bool(
+        getattr(args, "server", None)
+        or getattr(args, "rooms", False)
+        or getattr(args, "room", None)
+        or getattr(args, "create", None)
+        or getattr(args, "register", False)
+    )
+
+
+def _check_online(args: argparse.Namespace) -> None:
+    if not args.server:
+        flag = next(
+            f for f, on in (("--rooms", args.rooms), ("--room", args.room),
+                            ("--create", args.create), ("--register", args.register)) if on
+        )  # fmt: skip
+        raise CommandError(f"{flag} needs --server URL (or ${SERVER_ENV})", EXIT_USAGE)
+    if not args.server.startswith(("http://", "https://")):
+        raise CommandError(
+            f"--server {args.server}: give the address with its scheme, e.g. http://{args.server}",
+            EXIT_USAGE,
+        )
+    if not args.username:
+        raise CommandError(
+            f"--server needs --username NAME (or ${USERNAME_ENV}); new on this server? "
+            "add --register",
+            EXIT_USAGE,
+        )
+    if args.rooms:
+        return  # the list needs no face and no window
+    if args.source not in (WEBCAM, SYNTHETIC):
+        raise CommandError(
+            f"--source {args.source}: in a room your live face is shared, so use "
+            f"'{WEBCAM}' or '{SYNTHETIC}'",
+            EXIT_USAGE,
+        )
+    _check_args(args)
+
+
+def _password(args: argparse.Namespace) -> str:
+    password = os.environ.get(PASSWORD_ENV)
+    if password:
+        return password
+    if not sys.stdin.isatty():
+        raise CommandError(
+            f"no password: set {PASSWORD_ENV} (the input is not a terminal, so it cannot be "
+            "asked for)",
+            EXIT_USAGE,
+        )
+    import getpass
+
+    try:
+        return getpass.getpass(f"password for {args.username} on {args.server}: ")
+    except EOFError:
+        raise CommandError(f"no password given (or set {PASSWORD_ENV})", EXIT_USAGE) from None
+
+
+def _room_plan(args: argparse.Namespace) -> Plan:
+    from game.config import DEFAULT_BREAK_MINUTES, DEFAULT_ROUNDS
+    from shared.protocol import Plan
+
+    return Plan(
+        focus_s=max(1, round(args.minutes * 60.0)),
+        break_s=round(DEFAULT_BREAK_MINUTES * 60.0),
+        rounds=DEFAULT_ROUNDS,
+    )
+
+
+def _online_error(exc: BaseException, args: argparse.Namespace, what: str) -> CommandError:
+    """A failed network step as one clear line (and exit code)."""
+    from game.net import ConnectError, ServerError
+    from shared.protocol import ErrorCode, ProtocolError
+
+    server, user = args.server, args.username
+    rooms_hint = f"see the open rooms with: convex play --server {server} --username {user} --rooms"
+    if isinstance(exc, ConnectError):
+        return CommandError(
+            f"cannot reach the server at {server}: is `convex serve` running there, and is the "
+            "address right?"
+        )
+    if isinstance(exc, ProtocolError):
+        return CommandError(f"{what}: {exc.message}", EXIT_USAGE)
+    if isinstance(exc, ServerError):
+        if exc.code is ErrorCode.UNAUTHORIZED and what == "log in":
+            return CommandError(
+                f"wrong username or password for {user} on {server} (new here? add --register)"
+            )
+        if exc.code is ErrorCode.CONFLICT and what == "register":
+            return CommandError(
+                f"the username {user} is taken on {server}: pick another, or leave out "
+                "--register to log in"
+            )
+        if exc.code is ErrorCode.UNKNOWN_ROOM:
+            return CommandError(f"there is no open room {args.room} on {server}; {rooms_hint}")
+        if exc.code is ErrorCode.ROOM_FULL:
+            return CommandError(f"room {args.room} is full; {rooms_hint}")
+        return CommandError(f"{what}: {exc.user_message} ({exc.message})")
+    return CommandError(f"{what}: {exc}")
+
+
+def _online_step(future: concurrent.futures.Future[T], args: argparse.Namespace, what: str) -> T:
+    from game.net import NetError
+    from game.online import OnlineError, wait_for
+    from shared.protocol import ProtocolError
+
+    try:
+        return wait_for(future, what)
+    except (NetError, ProtocolError, OnlineError) as exc:
+        raise _online_error(exc, args, what) from exc
+
+
+def _sign_in(args: argparse.Namespace, stack: contextlib.ExitStack) -> Any:
+    """A :class:`~game.net.NetClient` logged in (``--register``: signed up) at ``--server``,
+    closed when ``stack`` closes; failures are :class:`CommandError` with a clear line."""
+    password = _password(args)
+    from game.net import NetClient
+    from shared.protocol import ProtocolError
+
+    client = NetClient(args.server)
+    stack.callback(client.close)
+    what = "register" if args.register else "log in"
+    try:
+        request = client.register if args.register else client.login
+        future = request(args.username, password)
+    except ProtocolError as exc:  # checked before anything is sent: a bad name or password
+        raise CommandError(f"{what}: {exc.message}", EXIT_USAGE) from exc
+    _online_step(future, args, what)
+    if args.register:
+        print(f"registered {args.username} on {args.server}")
+    return client
+
+
+def _play_online(args: argparse.Namespace) -> int:
+    _check_online(args)
+    from game.net import NetError
+    from shared.protocol import ProtocolError
+
+    with contextlib.ExitStack() as stack:
+        client = _sign_in(args, stack)
+        if args.rooms:
+            return _print_rooms(client, args)
+        _online_step(client.connect(), args, "connect")
+        try:
+            if args.room is not None:
+                _online_step(client.join_room(args.room), args, "join")
+            elif args.create is not None:
+                subject = args.subject or DEFAULT_ROOM_SUBJECT
+                created = _online_step(
+                    client.create_room(args.create, subject, _room_plan(args), args.boss),
+                    args,
+                    "create the room",
+                )
+                print(
+                    f"created room {created.room_id} ({args.create}); friends join with: "
+                    f"convex play --server {args.server} --room {created.room_id}"
+                )
+        except (ProtocolError, NetError) as exc:  # a malformed id or name, caught before sending
+            raise _online_error(exc, args, "join" if args.room else "create the room") from exc
+        return _run_online(args, client, stack)
+
+
+def _print_rooms(client: Any, args: argparse.Namespace) -> int:
+    from game.online import room_table
+
+    listing = _online_step(client.list_rooms(), args, "list the rooms")
+    if not listing.rooms:
+        print(
+            f"no open rooms on {args.server}; open one with: convex play --server "
+            f"{args.server} --username {args.username} --create NAME"
+        )
+        return 0
+    print(room_table(listing.rooms))
+    return 0
+
+
+def _run_online(args: argparse.Namespace, client: Any, stack: contextlib.ExitStack) -> int:
+    from game.app import AppSettings, ConvexApp, WindowOpenError
+    from game.avatar.rig import AvatarLoadError
+    from game.capture.model import ModelError
+    from game.capture.sources import CameraUnavailableError
+    from game.capture.tracker import TrackerError
+    from game.online import OnlineError, PacedLoop, enter_arena, local_feed, wait_for_room
+    from game.scenes.base import SceneId
+    from game.scenes.lobby import LobbyOptions, attach_lobby
+
+    avatar = _avatar(args)
+    try:
+        with native_stderr_silenced():
+            feed, _ = stack.enter_context(
+                local_feed(args.source, args.camera, model=args.model, fallback=False)
+            )
+    except CameraUnavailableError as exc:
+        raise CommandError(
+            f"no webcam: {exc} To join without a camera, use the scripted demo face: "
+            "--source synthetic"
+        ) from exc
+    except (ModelError, TrackerError) as exc:
+        raise CommandError(str(exc)) from exc
+    settings = AppSettings(
+        avatar=avatar, offscreen=args.offscreen, subject=args.subject, record_sessions=False
+    )
+    try:
+        app = ConvexApp(settings, feed)
+    except WindowOpenError as exc:
+        hint = (
+            "" if args.offscreen else " Render without a window instead: add --offscreen --frames N"
+        )
+        raise CommandError(f"{exc}.{hint}") from exc
+    except AvatarLoadError as exc:
+        raise CommandError(str(exc), EXIT_USAGE) from exc
+    stack.callback(app.teardown)
+    if args.room is not None or args.create is not None:
+        try:
+            wait_for_room(client)
+        except OnlineError as exc:
+            raise CommandError(str(exc)) from exc
+        enter_arena(app, client)
+    else:
+        options = LobbyOptions(
+            username=args.username,
+            server=args.server,
+            subject=args.subject,
+            plan=_room_plan(args),
+            boss=args.boss,
+        )
+        attach_lobby(app, client, options)
+        app.switch(SceneId.LOBBY)
+    if args.frames is not None:
+        loop = PacedLoop(app)
+        for _ in range(args.frames):
+            if app.closed:
+                break
+            loop.frame()
+    else:
+        app.run()
+    if args.screenshot is not None and not app.closed:
+        print(f"wrote {app.save_screenshot(args.screenshot)}")
+    room = client.snapshot().room
+    if room is not None:
+        names = ", ".join(m.username for m in room.members if not m.is_ghost)
+        print(f"room {room.room_id} ({room.name}): {names}")
+    if args.frames is not None:
+        print(f"rendered {args.frames} frames in the {app.scene_id} scene")
+    return 0
+
+
+# -- solo with a ghost: --ghost-file PATH, or --server URL with --ghost ID / --ghosts --------------
+
+
+def _add_ghost_arguments(p: argparse.ArgumentParser) -> None:
+    ghost = p.add_argument_group(
+        "ghost",
+        "study alone beside a ghost, a recorded session of yours or a friend's, with a pace "
+        "comparison. In the game, G picks one from the server's list when --server is given.",
+    )
+    which = ghost.add_mutually_exclusive_group()
+    which.add_argument(
+        "--ghost-file", metavar="PATH", type=Path, help="study with the ghost in this file"
+    )
+    which.add_argument(
+        "--ghost",
+        metavar="ID",
+        help="download this ghost from --server and study with it (ids: --ghosts)",
+    )
+    which.add_argument(
+        "--ghosts",
+        action="store_true",
+        help="with --server: print the ghosts you may study with and exit (no window)",
+    )
+
+
+def _wants_ghost(args: argparse.Namespace) -> bool:
+    return bool(
+        getattr(args, "ghost_file", None)
+        or getattr(args, "ghost", None)
+        or getattr(args, "ghosts", False)
+    )
+
+
+def _check_ghost_args(args: argparse.Namespace) -> None:
+    for flag, value in (("--rooms", args.rooms), ("--room", args.room), ("--create", args.create)):
+        if value:
+            raise CommandError(
+                f"{flag} joins a room; a ghost is for studying alone: leave out one of them",
+                EXIT_USAGE,
+            )
+    if (args.ghost or args.ghosts) and not args.server:
+        flag = "--ghost" if args.ghost else "--ghosts"
+        raise CommandError(f"{flag} needs --server URL (or ${SERVER_ENV})", EXIT_USAGE)
+    if args.server:
+        if not args.server.startswith(("http://", "https://")):
+            raise CommandError(
+                f"--server {args.server}: give the address with its scheme, e.g. "
+                f"http://{args.server}",
+                EXIT_USAGE,
+            )
+        if not args.username:
+            raise CommandError(f"--server needs --username NAME (or ${USERNAME_ENV})", EXIT_USAGE)
+    if args.ghost_file is not None and not args.ghost_file.is_file():
+        raise CommandError(f"--ghost-file {args.ghost_file}: no such file", EXIT_USAGE)
+    if not args.ghosts:
+        _check_args(args)
+
+
+def _play_with_ghost(args: argparse.Namespace) -> int:
+    _check_ghost_args(args)
+    from game.ghost_feed import (
+        GhostLoadError,
+        download_ghost,
+        ghost_table,
+        list_ghosts,
+        load_ghost_file,
+    )
+
+    recording = None
+    if args.ghost_file is not None:
+        try:
+            recording = load_ghost_file(args.ghost_file)
+        except GhostLoadError as exc:
+            raise CommandError(str(exc)) from exc
+    if not args.server:
+        return _play(args, prepare=lambda app: _with_ghost(app, recording, None))
+    password = _password(args)
+    from game.net import NetClient
+    from shared.protocol import ProtocolError
+
+    with contextlib.ExitStack() as stack:
+        client = NetClient(args.server)
+        stack.callback(client.close)
+        what = "register" if args.register else "log in"
+        try:
+            request = client.register if args.register else client.login
+            future = request(args.username, password)
+        except ProtocolError as exc:  # checked before anything is sent: a bad name or password
+            raise CommandError(f"{what}: {exc.message}", EXIT_USAGE) from exc
+        _online_step(future, args, what)
+        try:
+            if args.ghosts:
+                print(ghost_table(list_ghosts(client)))
+                return 0
+            if args.ghost is not None:
+                recording = download_ghost(client, args.ghost)
+        except (GhostLoadError, ProtocolError) as exc:
+            raise CommandError(str(exc)) from exc
+        return _play(args, prepare=lambda app: _with_ghost(app, recording, client))
+
+
+def _with_ghost(app: ConvexApp, recording: Any, library: Any) -> None:
+    from game.scenes.solo import attach_ghost_library, choose_ghost
+
+    if library is not None:
+        attach_ghost_library(app, library)
+    if recording is not None:
+        choose_ghost(app, recording)

@@ -30,9 +30,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
-from panda3d.core import Filename, NodePath, TextNode, TransparencyAttrib
+from panda3d.core import Filename, NodePath, TextNode
 
 from game.avatar.driver import AvatarDriver
+from game.avatar.ghostly import make_ghostly
 from game.avatar.mapping import AvatarMode
 from game.avatar.models import avatar_path, boss_path, presets
 from game.avatar.rig import AvatarRig
@@ -77,9 +78,6 @@ RING_SPREAD_DEG: Final[float] = 52.0
 
 PLATE_HEIGHT: Final[float] = 1.12
 """Height of a name plate above an avatar's feet."""
-
-GHOST_ALPHA: Final[float] = 0.45
-"""Alpha colour scale of a ghost's avatar."""
 
 NUMBERS_POS: Final[tuple[float, float, float]] = (0.75, 2.6, 1.25)
 """Where floating damage numbers start: beside the boss's face, in front of it."""
@@ -188,6 +186,21 @@ def penalty_lines(battle: BattleState, names: dict[str, str]) -> list[str]:
         name = names.get(m.member_id, m.member_id)
         lines.append(f"{name} is {state}: −{round(m.penalty * 100)} % DPS")
     return lines
+
+
+LOBBY_STATUS_PREFIX: Final[str] = "Room "
+"""How the before-the-start status line begins (it names the room id friends join with)."""
+
+
+def lobby_status(snap: RoomSnapshot) -> str:
+    """Before the start: the room id to share, and who starts the fight (SPACE, host only)."""
+    room = snap.room
+    if room is None:
+        return ""
+    if snap.member_id == room.host_id:
+        return f"{LOBBY_STATUS_PREFIX}{room.room_id} · you host: press SPACE to start"
+    host = next((m.username for m in room.members if m.member_id == room.host_id), "the host")
+    return f"{LOBBY_STATUS_PREFIX}{room.room_id} · waiting for {host} to start"
 
 
 def boss_title(kind: str) -> str:
@@ -430,10 +443,7 @@ class ArenaScene(Scene):
         root = self.world.attachNewNode(f"member-{member.slot}")
         rig = AvatarRig(path, root, font=self.app.fonts[1], name=f"avatar-{member.slot}")
         if member.is_ghost:
-            rig.actor.setTransparency(TransparencyAttrib.MAlpha)
-            rig.actor.setAlphaScale(GHOST_ALPHA)
-            rig.actor.setDepthWrite(False)
-            rig.actor.setBin("transparent", 0)
+            make_ghostly(rig.actor)
         driver = AvatarDriver(rig, mirror=local)
         plate = NamePlate(root, self.app.fonts[1], height=PLATE_HEIGHT)
         return Avatar(
@@ -494,8 +504,8 @@ class ArenaScene(Scene):
             frozenset(timer.pause_reasons),
         )
         if timer.phase is Phase.LOBBY:
-            self.status.text = "Waiting for the host to start (SPACE)"
-        elif self.status.text.startswith("Waiting"):
+            self.status.text = lobby_status(snap)
+        elif self.status.text.startswith(LOBBY_STATUS_PREFIX):
             self.status.text = ""
 
     def _show_toast(self, snap: RoomSnapshot) -> None:

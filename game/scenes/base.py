@@ -17,6 +17,7 @@ class SceneId(StrEnum):
     SUMMARY = "summary"
     ARENA = "arena"
     RESULTS = "results"
+    LOBBY = "lobby"
 
 
 class Command(StrEnum):
@@ -26,6 +27,11 @@ class Command(StrEnum):
     END = "end"
     TOGGLE_CAMERA = "toggle_camera"
     QUIT = "quit"
+    UP = "up"
+    DOWN = "down"
+    SELECT = "select"
+    NEW = "new"
+    REFRESH = "refresh"
 
 
 class Scene(ABC):

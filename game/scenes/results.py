@@ -1,4 +1,5 @@
-"""The group results screen: victory or defeat, each member's damage, share and XP, the MVP."""
+"""The group results screen: victory or defeat, each member's damage, share, XP and streak, the
+MVP."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from game.config import (
     TITLE_SCALE,
 )
 from game.hud.shapes import rounded_rect
+from game.hud.streak import streak_text
 from game.hud.text import Label
 from game.scenes.arena import boss_title, room_link
 from game.scenes.base import Scene, SceneId
@@ -26,24 +28,42 @@ from shared.protocol import Results
 if TYPE_CHECKING:
     from game.app import ConvexApp
 
-PANEL_WIDTH: Final[float] = 1.9
+PANEL_WIDTH: Final[float] = 2.3
 """Width of the results panel (aspect2d units)."""
 
 ROW_HEIGHT: Final[float] = 0.1
 """Height of one member's row."""
 
 COLUMNS: Final[tuple[tuple[str, float, int], ...]] = (
-    ("member", -0.85, TextNode.ALeft),
-    ("damage", 0.15, TextNode.ARight),
-    ("share", 0.45, TextNode.ARight),
-    ("XP", 0.8, TextNode.ARight),
+    ("member", -1.05, TextNode.ALeft),
+    ("damage", 0.05, TextNode.ARight),
+    ("share", 0.35, TextNode.ARight),
+    ("XP", 0.62, TextNode.ARight),
+    ("streak", 1.05, TextNode.ARight),
 )
 """Header, x position and alignment of each column."""
 
+GHOST_STREAK: Final[str] = "ghost"
+"""The streak cell of a ghost: a replay has no streak of its own."""
 
-def result_rows(results: Results, you: str | None = None) -> list[tuple[str, str, str, str]]:
-    """The table's rows, most damage first: name (MVP star, ghost tag), damage, share, XP."""
-    rows: list[tuple[str, str, str, str]] = []
+UNKNOWN_STREAK: Final[str] = "—"
+"""The streak cell of a person whose streak the server could not tell."""
+
+Row = tuple[str, str, str, str, str]
+"""One member's cells: name, damage, share, XP, streak."""
+
+
+def streak_cell(streak_days: int | None, is_ghost: bool) -> str:
+    """``"4 days"`` for a person, ``"ghost"`` for a ghost, ``"—"`` when the server sent none."""
+    if is_ghost:
+        return GHOST_STREAK
+    return UNKNOWN_STREAK if streak_days is None else streak_text(streak_days)
+
+
+def result_rows(results: Results, you: str | None = None) -> list[Row]:
+    """The table's rows, most damage first: name (MVP star, ghost tag), damage, share, XP,
+    streak."""
+    rows: list[Row] = []
     for m in sorted(results.members, key=lambda m: -m.damage):
         name = f"ghost of {m.username}" if m.is_ghost else m.username
         if you is not None and m.member_id == you and not m.is_ghost and m.username != "you":
@@ -51,7 +71,8 @@ def result_rows(results: Results, you: str | None = None) -> list[tuple[str, str
         if m.member_id == results.mvp:
             name = "★ " + name + "  MVP"
         xp = "—" if m.is_ghost else f"+{m.xp}"
-        rows.append((name, f"{m.damage:,.0f}", f"{m.share * 100:.0f} %", xp))
+        streak = streak_cell(m.streak_days, m.is_ghost)
+        rows.append((name, f"{m.damage:,.0f}", f"{m.share * 100:.0f} %", xp, streak))
     return rows
 
 
@@ -64,7 +85,7 @@ class ResultsScene(Scene):
         super().__init__(app)
         self.link = room_link(app)
         self.results: Results | None = None
-        self.rows: list[tuple[str, str, str, str]] = []
+        self.rows: list[Row] = []
 
     def enter(self, now: float) -> None:
         """Hide the solo avatar and wait for the results."""
@@ -140,7 +161,10 @@ class ResultsScene(Scene):
                     colour=HUD_ACCENT if mvp else HUD_INK,
                     align=align,
                 )
-        streak = self.app.streak_days()
+        mine = next((m for m in results.members if m.member_id == you and not m.is_ghost), None)
+        # The server's streak (this session credited) is in your row; the local one would only
+        # repeat it, or contradict it.
+        streak = self.app.streak_days() if mine is None or mine.streak_days is None else 0
         footer = "Q to quit"
         if streak > 0:
             footer = f"Streak: {streak} day{'s' if streak != 1 else ''}    " + footer

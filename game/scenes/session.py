@@ -24,6 +24,13 @@ uncertain or the face is lost (before it counts as asleep), else **live**.
 Commands (:meth:`start`, :meth:`toggle_pause`, :meth:`end`) are the space and
 ``e`` keys; an illegal one (pausing in the lobby) raises the timer's
 :class:`shared.timer.IllegalTransition` and changes nothing.
+
+**A ghost** (:attr:`SoloSession.ghost`, a friend's recorded session) replays on the
+session's *elapsed* clock: the seconds the pomodoro has actually run since the start,
+which stops whenever the timer is paused (by the student or by sleep) and so freezes the
+ghost too. Each step reports the ghost's state at that elapsed time and the pace
+(:func:`shared.pace.pace_at`: your credited focus against the ghost's); the summary keeps
+the last comparison.
 """
 
 from __future__ import annotations
@@ -42,6 +49,8 @@ from shared.focus import (
     GuardState,
     classify,
 )
+from shared.ghost import GhostRecording
+from shared.pace import GhostState, Pace, ghost_state, pace_at
 from shared.timer import Phase, RoomTimer, TimerPlan
 
 
@@ -62,6 +71,12 @@ class SoloStatus:
     """Away time counted towards sleep (0 unless the student is away and measured)."""
     avatar_mode: AvatarMode
     finished: bool
+    elapsed_s: float = 0.0
+    """Seconds since the start, excluding pauses you chose (time asleep counts)."""
+    ghost: GhostState | None = None
+    """The ghost at ``elapsed_s`` (None without a ghost)."""
+    pace: Pace | None = None
+    """You against the ghost at ``elapsed_s`` (None without a ghost)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +95,10 @@ class SessionSummary:
     """The focus rules' totals (None when no face sample arrived while measuring)."""
     chart: tuple[tuple[float, float], ...]
     """(seconds since start, focus score) about once a second while measuring."""
+    pace: Pace | None = None
+    """The final comparison with the ghost studied alongside (None without one)."""
+    ghost_owner: str | None = None
+    """Whose ghost that was."""
 
     @property
     def elapsed_s(self) -> float:
@@ -97,8 +116,11 @@ class SoloSession:
         subject: str | None = None,
         calibration: Calibration = DEFAULT_CALIBRATION,
         sleep_after_s: float = SLEEP_AFTER_S,
+        ghost: GhostRecording | None = None,
     ) -> None:
         self.plan = plan
+        self.ghost = ghost
+        """The recording replayed alongside; may be set or replaced at any time."""
         self.subject = subject
         self.calibration = calibration
         self.sleep_after_s = sleep_after_s
@@ -112,6 +134,8 @@ class SoloSession:
         self._ended: SessionSummary | None = None
         self._chart: list[tuple[float, float]] = []
         self._next_chart_t = 0.0
+        self._elapsed = 0.0
+        self._clock_at: float | None = None
 
     # -- commands ----------------------------------------------------------------------------
 
@@ -130,9 +154,11 @@ class SoloSession:
         self.timer = self.timer.start(now)
         self._started_at = now
         self._next_chart_t = now
+        self._clock_at = now
 
     def toggle_pause(self, now: float) -> bool:
         """Pause or resume on the student's request; returns whether it is now paused."""
+        self._tick(now)
         if USER_PAUSE_REASON in self.timer.pause_reasons:
             self.timer = self.timer.resume(now, USER_PAUSE_REASON)
             return False
@@ -143,6 +169,7 @@ class SoloSession:
         """End the session now (from any phase) and return its summary."""
         if self._ended is not None:
             return self._ended
+        self._tick(now)
         if self.timer.phase in (Phase.FOCUS, Phase.BREAK):
             self.timer = self.timer.finish(now)
         return self._finish(now)
@@ -161,13 +188,50 @@ class SoloSession:
             plan=self.plan,
             focus=focus,
             chart=tuple(self._chart),
+            pace=self.pace(),
+            ghost_owner=self.ghost.meta.user_name if self.ghost is not None else None,
         )
         return self._ended
+
+    # -- the elapsed clock and the ghost -------------------------------------------------------
+
+    @property
+    def elapsed_s(self) -> float:
+        """Seconds since the start up to the last step, excluding pauses you chose (sleep counts)."""
+        return self._elapsed
+
+    def _running(self) -> bool:
+        # The ghost waits while you pause on purpose, but not while you sleep: dozing off
+        # is exactly the ground a ghost should gain on you.
+        return (
+            self._ended is None
+            and self.timer.phase in (Phase.FOCUS, Phase.BREAK)
+            and not (set(self.timer.pause_reasons) - {ASLEEP_REASON})
+        )
+
+    def _tick(self, now: float) -> None:
+        """Add the time since the last tick to the elapsed clock if the timer was running."""
+        if self._clock_at is not None and self._running():
+            self._elapsed += max(now - self._clock_at, 0.0)
+        if self._clock_at is not None:
+            self._clock_at = max(self._clock_at, now)
+
+    def focused_s(self) -> float:
+        """Focus the focus rules have credited so far (0 before any measured sample)."""
+        return self.focus.summary().focused_s if self._measured else 0.0
+
+    def pace(self) -> Pace | None:
+        """You against the ghost at the elapsed time (None without a ghost)."""
+        if self.ghost is None:
+            return None
+        return pace_at(self.ghost, self._elapsed, self.focused_s())
 
     # -- the per-frame step -------------------------------------------------------------------
 
     def step(self, sample: FaceSample | None, now: float) -> SoloStatus:
         """Advance to ``now`` with the newest sample (the same sample may come several times)."""
+        if self._ended is None:
+            self._tick(now)
         if self._ended is None and self.timer.phase in (Phase.FOCUS, Phase.BREAK):
             self.timer = self.timer.advance(now)
             if self.timer.phase is Phase.RESULTS:
@@ -205,6 +269,9 @@ class SoloSession:
             away_s=self._away_s if measuring else 0.0,
             avatar_mode=self._avatar_mode(sample, asleep),
             finished=self._ended is not None,
+            elapsed_s=self._elapsed,
+            ghost=ghost_state(self.ghost, self._elapsed) if self.ghost is not None else None,
+            pace=self._ended.pace if self._ended is not None else self.pace(),
         )
 
     def _sync_asleep_pause(self, asleep: bool, now: float) -> None:

@@ -1,11 +1,28 @@
-"""The solo study scene: the avatar mirror, the pomodoro, the focus meter, distractions, the streak."""
+"""The solo study scene: the avatar mirror, the pomodoro, the focus meter, distractions, the streak.
+
+With a ghost (a friend's recorded session, :func:`choose_ghost`), a second, translucent avatar
+studies beside yours, replayed at your session's elapsed time (it stops when your timer does),
+and a pace panel compares your focus with the ghost's. Key G opens a small picker of the
+ghosts on the server when a :class:`~game.ghost_feed.GhostLibrary` is attached
+(:func:`attach_ghost_library`): Up/Down to move, Enter to download and study with one, ESC to
+close. The picker polls its futures from the frame loop, so the game never waits on the
+network.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import concurrent.futures
+import weakref
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
 
-from panda3d.core import TextNode
+from direct.showbase.DirectObject import DirectObject
+from panda3d.core import NodePath, TextNode
 
+from game.avatar.driver import AvatarDriver
+from game.avatar.ghostly import make_ghostly
+from game.avatar.models import avatar_path, presets
+from game.avatar.rig import AvatarRig
 from game.config import (
     AWAY_OVERLAY_AFTER_S,
     HUD_INK,
@@ -15,14 +32,21 @@ from game.config import (
     SOLO_CAMERA_LOOK_AT,
     SOLO_CAMERA_POS,
 )
+from game.ghost_feed import GhostLibrary, GhostPlayback, ghost_line
 from game.hud.meter import FocusMeter
+from game.hud.nameplate import BADGE_ICONS, FocusBadge, NamePlate
 from game.hud.overlay import DistractionOverlay, OverlayKind
+from game.hud.pace import GhostPickerView, PacePanel
 from game.hud.shapes import rounded_rect
 from game.hud.streak import StreakBadge
 from game.hud.text import Label
 from game.hud.timer import TimerText
 from game.scenes.base import Command, Scene, SceneId
 from game.scenes.session import SoloSession, SoloStatus
+from shared.face import Attention
+from shared.ghost import GhostRecording
+from shared.pace import GhostState, ghost_label
+from shared.protocol import GhostInfo
 from shared.timer import Phase
 
 if TYPE_CHECKING:
@@ -30,6 +54,174 @@ if TYPE_CHECKING:
 
 MARGIN = 0.06
 """Gap between HUD panels and the window edges (aspect2d units)."""
+
+GHOST_POS: Final[tuple[float, float, float]] = (0.66, 0.55, 0.0)
+"""Where the ghost stands: screen right of your avatar and a little behind it (world units)."""
+
+GHOST_CAMERA_SHIFT: Final[tuple[float, float, float]] = (0.36, -0.95, 0.0)
+"""How far the camera moves (right, back) with a ghost, so both avatars are in the picture."""
+
+GHOST_PLATE_HEIGHT: Final[float] = 0.98
+"""Height of the ghost's name plate above its feet: just over its head."""
+
+PICKER_KEY: Final[str] = "g"
+"""Opens the ghost picker; the app's UP/DOWN/SELECT commands move in it, ESC closes it."""
+
+PICKER_COMMANDS: Final[dict[Command, str]] = {
+    Command.UP: "up",
+    Command.DOWN: "down",
+    Command.SELECT: "choose",
+}
+
+OFFLINE_HINT: Final[str] = "Offline: start with convex play --server URL to pick a friend's ghost"
+
+
+_GHOSTS: weakref.WeakKeyDictionary[Any, GhostRecording] = weakref.WeakKeyDictionary()
+_LIBRARIES: weakref.WeakKeyDictionary[Any, GhostLibrary] = weakref.WeakKeyDictionary()
+
+
+def attach_ghost_library(app: ConvexApp, library: GhostLibrary) -> None:
+    """Let ``app``'s solo scene list and download ghosts (key G) through ``library``."""
+    _LIBRARIES[app] = library
+
+
+def ghost_library(app: ConvexApp) -> GhostLibrary | None:
+    """The ghost library attached to ``app``, if any (None: offline)."""
+    return _LIBRARIES.get(app)
+
+
+def choose_ghost(app: ConvexApp, recording: GhostRecording | None) -> None:
+    """Study with ``recording`` (None: alone) from now on, in this session and the next ones."""
+    if recording is None:
+        _GHOSTS.pop(app, None)
+    else:
+        _GHOSTS[app] = recording
+    scene = app.scene
+    if isinstance(scene, SoloScene):
+        scene.set_ghost(recording)
+
+
+def chosen_ghost(app: ConvexApp) -> GhostRecording | None:
+    """The ghost ``app`` studies with, if any."""
+    return _GHOSTS.get(app)
+
+
+def ghost_preset(owner: str, mine: object) -> str:
+    """A built avatar for ``owner``'s ghost: theirs by name, but never the one you wear."""
+    from game.scenes.arena import preset_for
+
+    names = presets()
+    first = names.index(preset_for(owner))
+    for k in range(len(names)):
+        name = names[(first + k) % len(names)]
+        if avatar_path(name).resolve() != mine:
+            return name
+    return names[first]
+
+
+def ghost_plate(owner: str, state: GhostState) -> tuple[str, FocusBadge]:
+    """The ghost's plate: ``● ghost of sam``, ``z ghost of sam · asleep``, ``… · finished``."""
+    if state.finished:
+        badge, suffix = FocusBadge.OFFLINE, " · finished"
+    elif state.asleep:
+        badge, suffix = FocusBadge.ASLEEP, " · asleep"
+    elif state.attention is Attention.FOCUSED:
+        badge, suffix = FocusBadge.FOCUSED, ""
+    elif state.attention in (Attention.UNCERTAIN, Attention.NO_FACE) and not state.present:
+        badge, suffix = FocusBadge.UNCERTAIN, " · away"
+    else:
+        badge, suffix = FocusBadge.AWAY, " · away"
+    return f"{BADGE_ICONS[badge]} {ghost_label(owner)}{suffix}", badge
+
+
+@dataclass
+class GhostAvatar:
+    """The ghost beside you: a translucent rig, its driver, its plate and its playback."""
+
+    root: NodePath
+    rig: AvatarRig
+    driver: AvatarDriver
+    plate: NamePlate
+    playback: GhostPlayback
+
+    def destroy(self) -> None:
+        """Remove the ghost's nodes."""
+        self.plate.destroy()
+        self.rig.destroy()
+        self.root.removeNode()
+
+
+class GhostPicker:
+    """The picker's state: the listed ghosts, the highlighted one, and the futures in flight."""
+
+    def __init__(self, library: GhostLibrary | None) -> None:
+        self.library = library
+        self.ghosts: tuple[GhostInfo, ...] = ()
+        self.selected = 0
+        self.status = ""
+        self.open = False
+        self._listing: concurrent.futures.Future[Any] | None = None
+        self._fetching: concurrent.futures.Future[GhostRecording] | None = None
+
+    def show(self) -> None:
+        """Open the picker and (online) ask the server for the list."""
+        self.open = True
+        if self.library is None:
+            self.status = OFFLINE_HINT
+            return
+        self.status = "Loading ghosts…"
+        self._listing = self.library.list_ghosts()
+
+    def close(self) -> None:
+        """Close the picker; a download in flight is dropped."""
+        self.open = False
+        self._fetching = None
+
+    def move(self, step: int) -> None:
+        """Highlight the previous (-1) or next (+1) ghost."""
+        if self.ghosts:
+            self.selected = (self.selected + step) % len(self.ghosts)
+
+    def choose(self) -> None:
+        """Download the highlighted ghost."""
+        if self.library is None or not self.ghosts or self._fetching is not None:
+            return
+        info = self.ghosts[self.selected]
+        self.status = f"Downloading the {ghost_label(info.owner_username)}…"
+        self._fetching = self.library.fetch_ghost(info.ghost_id)
+
+    def poll(self) -> GhostRecording | None:
+        """Take finished answers; returns a downloaded ghost once (then the picker closes)."""
+        listing = self._listing
+        if listing is not None and listing.done():
+            self._listing = None
+            try:
+                self.ghosts = tuple(listing.result().ghosts)
+            except Exception as exc:  # the client's errors carry the reason; show it, go on
+                self.status = f"Could not list ghosts: {exc}"
+            else:
+                self.selected = 0
+                self.status = (
+                    "UP/DOWN choose    ENTER study with it    ESC close"
+                    if self.ghosts
+                    else "No ghosts yet: you and your friends need a finished session"
+                )
+        fetching = self._fetching
+        if fetching is not None and fetching.done():
+            self._fetching = None
+            try:
+                recording = fetching.result()
+            except Exception as exc:  # as above
+                self.status = f"Could not download it: {exc}"
+                return None
+            self.close()
+            return recording
+        return None
+
+    @property
+    def rows(self) -> list[str]:
+        """One line per listed ghost."""
+        return [ghost_line(g) for g in self.ghosts]
 
 
 def overlay_for(status: SoloStatus) -> tuple[OverlayKind, float]:
@@ -50,9 +242,16 @@ class SoloScene(Scene):
         super().__init__(app)
         settings = app.settings
         self.session = SoloSession(
-            settings.plan, subject=settings.subject, sleep_after_s=settings.sleep_after_s
+            settings.plan,
+            subject=settings.subject,
+            sleep_after_s=settings.sleep_after_s,
+            ghost=chosen_ghost(app),
         )
         self.status: SoloStatus | None = None
+        self.ghost: GhostAvatar | None = None
+        self.picker = GhostPicker(ghost_library(app))
+        self._keys = DirectObject()
+        self._pending_keys: list[str] = []
 
     def enter(self, now: float) -> None:
         """Frame the avatar, build the HUD, and start the timer if the app asks for it."""
@@ -90,9 +289,17 @@ class SoloScene(Scene):
             bottom, font, bold, sleep_after_s=app.settings.sleep_after_s
         )
         self.overlay.root.setPos(0.0, 0.0, 0.12)
-        keys = ["SPACE start/pause", "E end", "Q quit"]
+        keys = ["SPACE start/pause", "E end", "G ghost", "Q quit"]
         if app.has_camera_preview:
-            keys.insert(2, "C camera")
+            keys.insert(3, "C camera")
+        top = app.a2dTopCenter.attachNewNode("solo-top")
+        self._anchors.append(top)
+        self.pace = PacePanel(top, font)
+        self.pace.root.setPos(0.0, 0.0, -MARGIN)
+        self.picker_view = GhostPickerView(app.aspect2d, font, bold)
+        self._anchors.append(self.picker_view.root)
+        self.picker_view.root.setPos(0.0, 0.0, 0.45)
+        self._keys.accept(PICKER_KEY, self._pending_keys.append, ["open"])
         bottom_right = app.a2dBottomRight.attachNewNode("solo-keys")
         self._anchors.append(bottom_right)
         self.hints = Label(
@@ -106,15 +313,103 @@ class SoloScene(Scene):
         )
         if app.settings.autostart:
             self.session.start(now)
+        self.set_ghost(self.session.ghost)
         self.update(0.0, now)
 
     def exit(self) -> None:
-        """Remove the HUD (the avatar belongs to the app and stays)."""
+        """Remove the HUD and the ghost (your avatar belongs to the app and stays)."""
+        self._keys.ignoreAll()
+        self._close_picker()
+        self._remove_ghost()
         for anchor in self._anchors:
             anchor.removeNode()
 
+    # -- the ghost ---------------------------------------------------------------------------
+
+    def set_ghost(self, recording: GhostRecording | None) -> None:
+        """Study beside ``recording`` (None: alone); the ghost joins at your elapsed time."""
+        self._remove_ghost()
+        self.session.ghost = recording
+        app = self.app
+        x, y, z = SOLO_CAMERA_POS
+        lx, ly, lz = SOLO_CAMERA_LOOK_AT
+        if recording is None:
+            app.camera.setPos(x, y, z)
+            app.camera.lookAt(lx, ly, lz)
+            self.pace.show(None, "")
+            return
+        dx, dy, dz = GHOST_CAMERA_SHIFT
+        app.camera.setPos(x + dx, y + dy, z + dz)
+        app.camera.lookAt(lx + dx, ly, lz + dz)
+        playback = GhostPlayback(recording)
+        preset = ghost_preset(playback.owner, app.settings.avatar.resolve())
+        root = app.render.attachNewNode("ghost")
+        root.setPos(*GHOST_POS)
+        rig = AvatarRig(avatar_path(preset), root, font=app.fonts[1], name="ghost-avatar")
+        make_ghostly(rig.actor)
+        # The ghost faces you as your friend would: not mirrored.
+        driver = AvatarDriver(rig, mirror=False)
+        plate = NamePlate(root, app.fonts[1], height=GHOST_PLATE_HEIGHT)
+        self.ghost = GhostAvatar(root, rig, driver, plate, playback)
+
+    def _remove_ghost(self) -> None:
+        if self.ghost is not None:
+            self.ghost.destroy()
+            self.ghost = None
+
+    def _show_ghost(self, status: SoloStatus, dt: float) -> None:
+        ghost = self.ghost
+        if ghost is None or status.ghost is None:
+            self.pace.show(None, "")
+            return
+        view = ghost.playback.view(status.ghost)
+        ghost.driver.update(view.sample, view.mode, dt)
+        ghost.plate.show(*ghost_plate(ghost.playback.owner, status.ghost))
+        self.pace.show(status.pace, ghost.playback.owner)
+
+    # -- the picker --------------------------------------------------------------------------
+
+    def _picker_keys(self) -> None:
+        picker = self.picker
+        for action in self._pending_keys:
+            if action == "open" and not picker.open:
+                picker.show()
+                # While the picker is open ESC closes it instead of quitting the game.
+                self.app.ignore("escape")
+                self._keys.accept("escape", self._pending_keys.append, ["close"])
+            elif not picker.open:
+                continue
+            elif action == "close":
+                self._close_picker()
+            elif action in ("up", "down"):
+                picker.move(-1 if action == "up" else 1)
+            elif action == "choose":
+                picker.choose()
+        self._pending_keys.clear()
+
+    def _close_picker(self) -> None:
+        if self.picker.open:
+            self.picker.close()
+        self._keys.ignore("escape")
+        self.app.accept("escape", self.app.press, [Command.QUIT])
+
+    def _update_picker(self) -> None:
+        self._picker_keys()
+        picker = self.picker
+        recording = picker.poll()
+        if recording is not None:
+            self._close_picker()
+            choose_ghost(self.app, recording)
+        if picker.open:
+            self.picker_view.show(picker.rows, picker.selected, picker.status)
+        else:
+            self.picker_view.hide()
+
     def handle(self, command: Command, now: float) -> SceneId | None:
-        """SPACE starts, then pauses and resumes; E ends the session."""
+        """SPACE starts, then pauses and resumes; E ends the session; arrows/Enter in the picker."""
+        if command in PICKER_COMMANDS:
+            self._pending_keys.append(PICKER_COMMANDS[command])
+            return None
         if command is Command.START_PAUSE:
             if not self.session.started:
                 self.session.start(now)
@@ -142,6 +437,8 @@ class SoloScene(Scene):
         self.meter.value = status.score
         kind, away = overlay_for(status)
         self.overlay.show(kind, away)
+        self._show_ghost(status, dt)
+        self._update_picker()
         if status.finished:
             summary = self.session.summary
             assert summary is not None

@@ -27,6 +27,7 @@ from game.scenes.base import Command, Scene, SceneId
 from game.scenes.session import SessionSummary
 from shared.face import Attention
 from shared.focus import classify
+from shared.pace import pace_result
 
 if TYPE_CHECKING:
     pass
@@ -59,6 +60,13 @@ def format_duration(seconds: float) -> str:
         return f"{minutes} min {secs:02d} s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes:02d} min"
+
+
+def pace_text(summary: SessionSummary | None) -> str:
+    """The ghost race's verdict (``"You beat the ghost of sam by 0:40"``), or "" without a ghost."""
+    if summary is None or summary.pace is None or summary.ghost_owner is None:
+        return ""
+    return pace_result(summary.pace, summary.ghost_owner)
 
 
 def summary_rows(summary: SessionSummary) -> list[tuple[str, str]]:
@@ -107,6 +115,15 @@ class SummaryScene(Scene):
         )
         subtitle = self._subtitle(summary)
         Label(panel, font, text=subtitle, scale=SMALL_SCALE, pos=(pad, -0.25), colour=HUD_MUTED)
+        self.pace_label = Label(
+            panel,
+            bold,
+            text=pace_text(summary),
+            scale=SMALL_SCALE,
+            pos=(pad, -0.32),
+            colour=HUD_ACCENT,
+            name="pace-result",
+        )
         rows = summary_rows(summary) if summary is not None else []
         col = (w - 2 * pad) / 2
         for i, (label, value) in enumerate(rows):

@@ -38,7 +38,7 @@ class Watch:
     numbers_spawned: int = 0
     boss_hits: int = 0
     boss_defeated: float = 0.0
-    results_rows: list[tuple[str, str, str, str]] = field(default_factory=list)
+    results_rows: list[tuple[str, ...]] = field(default_factory=list)
 
 
 def _pixel(app: ConvexApp, world: Point3) -> tuple[int, int]:
@@ -174,11 +174,15 @@ def test_boss_reacts_and_numbers_float(demo: tuple[DemoReport, Watch, Path]) -> 
 
 
 def test_results_screen_lists_everyone(demo: tuple[DemoReport, Watch, Path]) -> None:
-    """The results scene shows victory, every member's damage and XP, and the MVP starred."""
+    """The results scene shows victory, every member's damage, XP and streak, and the MVP
+    starred."""
     report, watch, out = demo
     assert len(watch.results_rows) == 5
     assert sum(row[0].startswith("★") for row in watch.results_rows) == 1
     assert any(row[0] == "ghost of you" and row[3] == "—" for row in watch.results_rows)
+    # The streak column: "ghost" for the ghost, each person's streak in days from the server.
+    for row in watch.results_rows:
+        assert row[4] == "ghost" if row[0] == "ghost of you" else row[4].endswith(("day", "days"))
     img = _image(out, "results")
     green = np.array([56.0, 168.0, 115.0])
     assert int((np.abs(img - green).sum(axis=2) < 45).sum()) > 500

@@ -115,9 +115,12 @@ def test_presets_are_stable_per_username() -> None:
 
 
 def test_result_rows_sort_by_damage_and_mark_mvp_and_ghosts() -> None:
-    """Rows run most damage first; the MVP is starred; ghosts earn no XP ("—")."""
+    """Rows run most damage first; the MVP is starred; ghosts earn no XP ("—") and show "ghost"
+    for a streak; a person shows their streak in days, "—" when the server sent none."""
 
-    def line(mid: str, name: str, damage: float, ghost: bool = False) -> MemberResult:
+    def line(
+        mid: str, name: str, damage: float, ghost: bool = False, streak: int | None = None
+    ) -> MemberResult:
         return MemberResult.model_validate(
             {
                 "member_id": mid,
@@ -127,6 +130,7 @@ def test_result_rows_sort_by_damage_and_mark_mvp_and_ghosts() -> None:
                 "share": damage / 300.0,
                 "focused_seconds": 10.0,
                 "xp": 0 if ghost else 12,
+                "streak_days": streak,
             }
         )
 
@@ -134,14 +138,18 @@ def test_result_rows_sort_by_damage_and_mark_mvp_and_ghosts() -> None:
         room_id="ROOM1",
         boss_kind="golem",
         outcome="victory",
-        members=(line("a", "ada", 100.0), line("g", "ada", 150.0, True), line("b", "kim", 50.0)),
+        members=(
+            line("a", "ada", 100.0),
+            line("g", "ada", 150.0, True),
+            line("b", "kim", 50.0, streak=4),
+        ),
         mvp="a",
     )
     rows = result_rows(results, you="b")
     assert rows == [
-        ("ghost of ada", "150", "50 %", "—"),
-        ("★ ada  MVP", "100", "33 %", "+12"),
-        ("kim (you)", "50", "17 %", "+12"),
+        ("ghost of ada", "150", "50 %", "—", "ghost"),
+        ("★ ada  MVP", "100", "33 %", "+12", "—"),
+        ("kim (you)", "50", "17 %", "+12", "4 days"),
     ]
 
 

@@ -105,13 +105,15 @@ def solo(app: ConvexApp) -> SoloScene:
 
 
 def test_transitions_are_declared() -> None:
-    """Solo → summary → solo and solo → arena → results are the only scene moves."""
+    """Solo → summary → solo, solo → arena → results and solo → lobby → arena are the only moves."""
     assert {
         (None, SceneId.SOLO),
         (SceneId.SOLO, SceneId.SUMMARY),
         (SceneId.SUMMARY, SceneId.SOLO),
         (SceneId.SOLO, SceneId.ARENA),
         (SceneId.ARENA, SceneId.RESULTS),
+        (SceneId.SOLO, SceneId.LOBBY),
+        (SceneId.LOBBY, SceneId.ARENA),
     } == SCENE_TRANSITIONS
 
 

@@ -229,3 +229,16 @@ def test_local_timezone_prefers_a_valid_tz_variable() -> None:
     """$TZ wins when it names a real zone; nonsense falls back to the system zone or UTC."""
     assert local_timezone({"TZ": "Europe/Paris"}) == "Europe/Paris"
     assert local_timezone({"TZ": "Not/AZone"}) != "Not/AZone"
+
+
+def test_ghost_clock_runs_while_you_sleep_but_waits_while_you_pause() -> None:
+    """Dozing off lets a ghost gain ground (its clock runs); a SPACE pause holds it still."""
+    source = script(("focused", 2.0), ("away_down", 28.0), ("focused", 10.0))
+    session = SoloSession(PLAN)
+    session.start(0.0)
+    statuses = run(session, source, 0.0, 30.0)
+    assert any(status.asleep for _, status in statuses)
+    assert session.elapsed_s == pytest.approx(30.0, abs=2 * DT)
+    session.toggle_pause(30.0)
+    run(session, source, 30.0, 40.0)
+    assert session.elapsed_s == pytest.approx(30.0, abs=2 * DT)

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 import shared
-from game.commands import analyze, calibrate, demo, model, play, serve
+from game.commands import analyze, calibrate, demo, friends, model, play, serve
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -46,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     model.register(sub)
     serve.register(sub)
     play.register(sub)
+    friends.register(sub)
     demo.register(sub)
     return parser
 

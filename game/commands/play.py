@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import argparse
-import concurrent.futures
 import contextlib
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final
 
+from game.commands.account import (
+    PASSWORD_ENV,
+    SERVER_ENV,
+    USERNAME_ENV,
+    add_account_arguments,
+    check_account,
+    online_error,
+    online_step,
+    sign_in,
+)
 from game.commands.common import (
     EXIT_USAGE,
     CommandError,
@@ -29,8 +38,6 @@ if TYPE_CHECKING:
     from game.capture.tracker import FaceTracker
     from shared.focus import Calibration
     from shared.protocol import Plan
-
-T = TypeVar("T")
 
 PROG: Final[str] = "convex play"
 
@@ -311,11 +318,6 @@ def _play(args: argparse.Namespace, prepare: Callable[[ConvexApp], None] | None 
 
 # -- online: `convex play --server URL` (login, the room browser, create/join, the arena) -------
 
-SERVER_ENV: Final[str] = "CONVEX_SERVER"
-USERNAME_ENV: Final[str] = "CONVEX_USERNAME"
-PASSWORD_ENV: Final[str] = "CONVEX_PASSWORD"
-"""Environment defaults of ``--server`` and ``--username``, and the password (never a flag)."""
-
 BOSSES: Final[tuple[str, ...]] = ("slime", "golem", "dragon")
 """``--boss`` values: :class:`shared.battle.BossKind` (not imported: keep ``--help`` fast)."""
 
@@ -330,24 +332,7 @@ def _add_online_arguments(p: argparse.ArgumentParser) -> None:
         "room browser, or use --rooms, --room ID or --create NAME. The password comes from "
         f"${PASSWORD_ENV} or is asked for. Keys in a room: SPACE starts (host), Q quits.",
     )
-    online.add_argument(
-        "--server",
-        metavar="URL",
-        default=os.environ.get(SERVER_ENV) or None,
-        help=f"the server, e.g. http://192.168.1.20:8765 (default: ${SERVER_ENV}); "
-        "without one you study alone",
-    )
-    online.add_argument(
-        "--username",
-        metavar="NAME",
-        default=os.environ.get(USERNAME_ENV) or None,
-        help=f"your account on the server (default: ${USERNAME_ENV})",
-    )
-    online.add_argument(
-        "--register",
-        action="store_true",
-        help="create the account first (once per server)",
-    )
+    add_account_arguments(online, server_note="without one you study alone")
     what = online.add_mutually_exclusive_group()
     what.add_argument(
         "--rooms", action="store_true", help="print the open rooms and exit (no window)"
@@ -380,17 +365,7 @@ def _check_online(args: argparse.Namespace) -> None:
                             ("--create", args.create), ("--register", args.register)) if on
         )  # fmt: skip
         raise CommandError(f"{flag} needs --server URL (or ${SERVER_ENV})", EXIT_USAGE)
-    if not args.server.startswith(("http://", "https://")):
-        raise CommandError(
-            f"--server {args.server}: give the address with its scheme, e.g. http://{args.server}",
-            EXIT_USAGE,
-        )
-    if not args.username:
-        raise CommandError(
-            f"--server needs --username NAME (or ${USERNAME_ENV}); new on this server? "
-            "add --register",
-            EXIT_USAGE,
-        )
+    check_account(args, "--server")
     if args.rooms:
         return  # the list needs no face and no window
     if args.source not in (WEBCAM, SYNTHETIC):
@@ -400,24 +375,6 @@ def _check_online(args: argparse.Namespace) -> None:
             EXIT_USAGE,
         )
     _check_args(args)
-
-
-def _password(args: argparse.Namespace) -> str:
-    password = os.environ.get(PASSWORD_ENV)
-    if password:
-        return password
-    if not sys.stdin.isatty():
-        raise CommandError(
-            f"no password: set {PASSWORD_ENV} (the input is not a terminal, so it cannot be "
-            "asked for)",
-            EXIT_USAGE,
-        )
-    import getpass
-
-    try:
-        return getpass.getpass(f"password for {args.username} on {args.server}: ")
-    except EOFError:
-        raise CommandError(f"no password given (or set {PASSWORD_ENV})", EXIT_USAGE) from None
 
 
 def _room_plan(args: argparse.Namespace) -> Plan:
@@ -431,86 +388,22 @@ def _room_plan(args: argparse.Namespace) -> Plan:
     )
 
 
-def _online_error(exc: BaseException, args: argparse.Namespace, what: str) -> CommandError:
-    """A failed network step as one clear line (and exit code)."""
-    from game.net import ConnectError, ServerError
-    from shared.protocol import ErrorCode, ProtocolError
-
-    server, user = args.server, args.username
-    rooms_hint = f"see the open rooms with: convex play --server {server} --username {user} --rooms"
-    if isinstance(exc, ConnectError):
-        return CommandError(
-            f"cannot reach the server at {server}: is `convex serve` running there, and is the "
-            "address right?"
-        )
-    if isinstance(exc, ProtocolError):
-        return CommandError(f"{what}: {exc.message}", EXIT_USAGE)
-    if isinstance(exc, ServerError):
-        if exc.code is ErrorCode.UNAUTHORIZED and what == "log in":
-            return CommandError(
-                f"wrong username or password for {user} on {server} (new here? add --register)"
-            )
-        if exc.code is ErrorCode.CONFLICT and what == "register":
-            return CommandError(
-                f"the username {user} is taken on {server}: pick another, or leave out "
-                "--register to log in"
-            )
-        if exc.code is ErrorCode.UNKNOWN_ROOM:
-            return CommandError(f"there is no open room {args.room} on {server}; {rooms_hint}")
-        if exc.code is ErrorCode.ROOM_FULL:
-            return CommandError(f"room {args.room} is full; {rooms_hint}")
-        return CommandError(f"{what}: {exc.user_message} ({exc.message})")
-    return CommandError(f"{what}: {exc}")
-
-
-def _online_step(future: concurrent.futures.Future[T], args: argparse.Namespace, what: str) -> T:
-    from game.net import NetError
-    from game.online import OnlineError, wait_for
-    from shared.protocol import ProtocolError
-
-    try:
-        return wait_for(future, what)
-    except (NetError, ProtocolError, OnlineError) as exc:
-        raise _online_error(exc, args, what) from exc
-
-
-def _sign_in(args: argparse.Namespace, stack: contextlib.ExitStack) -> Any:
-    """A :class:`~game.net.NetClient` logged in (``--register``: signed up) at ``--server``,
-    closed when ``stack`` closes; failures are :class:`CommandError` with a clear line."""
-    password = _password(args)
-    from game.net import NetClient
-    from shared.protocol import ProtocolError
-
-    client = NetClient(args.server)
-    stack.callback(client.close)
-    what = "register" if args.register else "log in"
-    try:
-        request = client.register if args.register else client.login
-        future = request(args.username, password)
-    except ProtocolError as exc:  # checked before anything is sent: a bad name or password
-        raise CommandError(f"{what}: {exc.message}", EXIT_USAGE) from exc
-    _online_step(future, args, what)
-    if args.register:
-        print(f"registered {args.username} on {args.server}")
-    return client
-
-
 def _play_online(args: argparse.Namespace) -> int:
     _check_online(args)
     from game.net import NetError
     from shared.protocol import ProtocolError
 
     with contextlib.ExitStack() as stack:
-        client = _sign_in(args, stack)
+        client = sign_in(args, stack)
         if args.rooms:
             return _print_rooms(client, args)
-        _online_step(client.connect(), args, "connect")
+        online_step(client.connect(), args, "connect")
         try:
             if args.room is not None:
-                _online_step(client.join_room(args.room), args, "join")
+                online_step(client.join_room(args.room), args, "join")
             elif args.create is not None:
                 subject = args.subject or DEFAULT_ROOM_SUBJECT
-                created = _online_step(
+                created = online_step(
                     client.create_room(args.create, subject, _room_plan(args), args.boss),
                     args,
                     "create the room",
@@ -520,14 +413,14 @@ def _play_online(args: argparse.Namespace) -> int:
                     f"convex play --server {args.server} --room {created.room_id}"
                 )
         except (ProtocolError, NetError) as exc:  # a malformed id or name, caught before sending
-            raise _online_error(exc, args, "join" if args.room else "create the room") from exc
+            raise online_error(exc, args, "join" if args.room else "create the room") from exc
         return _run_online(args, client, stack)
 
 
 def _print_rooms(client: Any, args: argparse.Namespace) -> int:
     from game.online import room_table
 
-    listing = _online_step(client.list_rooms(), args, "list the rooms")
+    listing = online_step(client.list_rooms(), args, "list the rooms")
     if not listing.rooms:
         print(
             f"no open rooms on {args.server}; open one with: convex play --server "
@@ -685,20 +578,10 @@ def _play_with_ghost(args: argparse.Namespace) -> int:
             raise CommandError(str(exc)) from exc
     if not args.server:
         return _play(args, prepare=lambda app: _with_ghost(app, recording, None))
-    password = _password(args)
-    from game.net import NetClient
     from shared.protocol import ProtocolError
 
     with contextlib.ExitStack() as stack:
-        client = NetClient(args.server)
-        stack.callback(client.close)
-        what = "register" if args.register else "log in"
-        try:
-            request = client.register if args.register else client.login
-            future = request(args.username, password)
-        except ProtocolError as exc:  # checked before anything is sent: a bad name or password
-            raise CommandError(f"{what}: {exc.message}", EXIT_USAGE) from exc
-        _online_step(future, args, what)
+        client = sign_in(args, stack)
         try:
             if args.ghosts:
                 print(ghost_table(list_ghosts(client)))

@@ -90,6 +90,9 @@ from shared.protocol import (
     ErrorAck,
     ErrorCode,
     ErrorEvent,
+    Friend,
+    FriendList,
+    FriendRequest,
     GhostAdded,
     GhostList,
     JoinRoom,
@@ -284,6 +287,20 @@ class NetClient:
         """The open rooms this player could join now (not full, no results showing), newest
         first, each with whether its host is on this player's friend list."""
         return self._submit(self._get_rooms())
+
+    def list_friends(self) -> concurrent.futures.Future[FriendList]:
+        """This player's friends by username, each with whether they added this player back
+        (only mutual friends can use each other's ghosts)."""
+        return self._submit(self._get_friends())
+
+    def add_friend(self, username: str) -> concurrent.futures.Future[Friend]:
+        """Add ``username`` as a friend; the reply says whether that made it mutual.
+
+        Fails with :class:`ServerError` ``unknown_user`` when no account has that name, and
+        ``conflict`` for this player's own name or someone already on the list.
+        """
+        body = parse_model(FriendRequest, {"username": username})
+        return self._submit(self._post_friend(body))
 
     def fetch_ghost(self, ghost_id: str) -> concurrent.futures.Future[GhostRecording]:
         """Download and decode one recording (from :meth:`list_ghosts`) to replay locally.
@@ -486,6 +503,18 @@ class NetClient:
         if self._token is None:
             raise NotConnectedError("log in first")
         return _parse_reply("/api/rooms", await self._http_json("GET", "/api/rooms"), RoomList)
+
+    async def _get_friends(self) -> FriendList:
+        if self._token is None:
+            raise NotConnectedError("log in first")
+        reply = await self._http_json("GET", "/api/friends")
+        return _parse_reply("/api/friends", reply, FriendList)
+
+    async def _post_friend(self, body: FriendRequest) -> Friend:
+        if self._token is None:
+            raise NotConnectedError("log in first")
+        reply = await self._http_json("POST", "/api/friends", dump(body))
+        return _parse_reply("/api/friends", reply, Friend)
 
     async def _get_ghost(self, ghost_id: str) -> GhostRecording:
         if self._token is None:

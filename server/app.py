@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import secrets
 import time
 import uuid
@@ -97,7 +98,11 @@ async def _tick_loop(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _run_ticks(app: web.Application) -> None:
-    """Tick all rooms at `tick_hz` on a fixed schedule (late ticks are not made up twice)."""
+    """Tick all rooms at `tick_hz` on a fixed grid: a late tick runs at once, ticks missed by
+    more than a whole interval are dropped (never made up in a burst), and the next tick is
+    still on the grid. Keeping the phase matters: members send at the tick rate, and every
+    shift of the tick's phase makes some members' frames land two to a tick (one overtaken)
+    and none in the next."""
     interval = 1.0 / app[SETTINGS].tick_hz
     metrics = app[METRICS]
     gateway = app[GATEWAY]
@@ -108,8 +113,8 @@ async def _run_ticks(app: web.Application) -> None:
         delay = next_at - loop.time()
         if delay > 0:
             await asyncio.sleep(delay)
-        else:
-            next_at = loop.time()  # fell behind: skip, don't burst
+        elif delay < -interval:
+            next_at += math.floor(-delay / interval) * interval  # dropped, phase kept
         metrics.tick_lag.observe(max(0.0, -delay))
         started = loop.time()
         try:

@@ -161,6 +161,7 @@ async def openapi(request: web.Request) -> web.Response:
 async def metrics(request: web.Request) -> web.Response:
     """`GET /metrics`: Prometheus text exposition."""
     m = request.app[METRICS]
+    request.app[GATEWAY].relay.flush_metrics()  # relay frames since the last tick count too
     return web.Response(body=m.render(), headers={"Content-Type": m.content_type})
 
 

@@ -68,7 +68,7 @@ class Settings(BaseSettings):
     )
     event_loop: Literal["auto", "asyncio", "uvloop"] = Field(
         "auto",
-        description="Event loop of `convex serve`: 'uvloop' (libuv; about a fifth less CPU per "
+        description="Event loop of `convex serve`: 'uvloop' (libuv; a little less CPU per "
         "relayed frame, see bench/relay.py), 'asyncio' (the standard library's), or 'auto' "
         "(uvloop where it is installed).",
     )

@@ -370,12 +370,15 @@ class Gateway:
         if not self.relay.naive:
             # Every room's batch before any other event: relay sends never wait, while a
             # Socket.IO emit yields to the event loop, and batches must not queue behind it.
-            metrics = self.app[METRICS]
+            sent = 0
             for room_id, out in outputs.items():
                 room = self.manager.rooms.get(room_id)
                 if out.frames is not None and room is not None:
                     await self.relay.fan_out(room, out.frames)
-                    metrics.batches_out.inc()
+                    sent += 1
+            if sent:
+                self.app[METRICS].batches_out.inc(sent)
+        self.relay.flush_metrics()
         pending = self._emitter
         if pending is not None and not pending.done():
             await pending  # events stay in tick order and at most one tick behind

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import signal
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -99,6 +98,9 @@ async def _run(settings: Settings) -> None:
     from aiohttp import web
 
     from server.app import create_app
+    from server.gcpolicy import GcPolicy
+
+    gc_policy = GcPolicy()
 
     runner = web.AppRunner(create_app(settings), access_log=None, handle_signals=False)
     await runner.setup()
@@ -108,9 +110,8 @@ async def _run(settings: Settings) -> None:
         host, port = runner.addresses[0][:2]
         backend = settings.database_url.split("://", 1)[0]
         loop_name = type(asyncio.get_running_loop()).__module__.split(".")[0]
-        # Everything built so far (modules, app, restored rooms) lives as long as the process:
-        # keep it out of the cyclic collector's full passes, which otherwise stall the relay.
-        gc.freeze()
+        # Long full garbage collections would stall every room's relay: see server.gcpolicy.
+        gc_policy.start()
         print(
             f"convex serve: listening on http://{host}:{port} "
             f"(database: {backend}, event loop: {loop_name})",
@@ -124,3 +125,4 @@ async def _run(settings: Settings) -> None:
         print("convex serve: shutting down", flush=True)
     finally:
         await runner.cleanup()
+        await gc_policy.stop()

@@ -7,6 +7,7 @@ changes them, and it validates every input before touching one.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from shared.codec import SEQ_MODULUS, Frame, encode_frame
@@ -89,7 +90,9 @@ class Participant:
     left_s: float | None = None
     """Session-clock time their seat was freed, while they are gone."""
     last_rec_slot: int = -1
-    """Last ghost-frame slot offered to the recorder (so one FaceSample is built per slot)."""
+    """Last ghost-frame slot offered to the recorder (one frame per slot)."""
+    next_rec_at: float = -math.inf
+    """Room time before which no frame can fall in a new slot (skips the timer arithmetic)."""
 
 
 @dataclass(slots=True, eq=False)

@@ -55,7 +55,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from server.auth import InvalidToken
 from server.keys import CLOCK, METRICS, SETTINGS, SIGNER
 from server.ratelimit import TokenBucket
-from server.relay_wire import FastPathParser
+from server.relay_wire import FastPathParser, FastPathProtocol
 from server.rooms.room import Room
 from shared.codec import encode_batch
 from shared.protocol import (
@@ -178,6 +178,7 @@ class RelayHub:
         self.channels: dict[str, RelayChannel] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._fast_path_warned = False
+        self._clock = self.app[CLOCK]
         self._flushed = (0, 0)
         self.stats = RelayStats()
         self.app[METRICS].registry.register(_RelayCollector(self))
@@ -326,15 +327,17 @@ class RelayHub:
                 self._fast_path_warned = True
                 log.warning("relay fast path unavailable with this aiohttp; using its reader")
             return False
-        protocol._payload_parser = FastPathParser(
-            inner, lambda data: self._frame_now(channel, data)
-        )
+        parser = FastPathParser(inner, lambda data: self._frame_now(channel, data))
+        protocol._payload_parser = parser  # so the handler's teardown ends our parser too
+        transport = request.transport
+        if transport is not None:
+            transport.set_protocol(FastPathProtocol(protocol, parser))
         return True
 
     def _frame_now(self, channel: RelayChannel, data: bytes) -> None:
         """A frame from the fast path, inside ``data_received``: nothing here may raise or
         wait; the rare replies (errors, naive-mode broadcasts) go out from a task."""
-        now = self.app[CLOCK]()
+        now = self._clock()
         try:
             room = self._accept(channel, data, now)
         except Exception as exc:

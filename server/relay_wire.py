@@ -21,11 +21,14 @@ websocket frames itself:
 Frames are never split between the two parsers: aiohttp only ever receives whole frames,
 so its state between frames is empty, as when it reads the stream itself. The switch to the
 fast path happens before the server answers the handshake, and a client sends frames only
-after that answer (``docs/protocol.md``).
+after that answer (``docs/protocol.md``). :class:`FastPathProtocol` then takes the
+transport's ``data_received`` itself, one call less per read than going through aiohttp's
+connection handler, and passes every other transport event on to that handler.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Final, Protocol
 
@@ -119,3 +122,50 @@ class FastPathParser:
         """The connection ended: aiohttp's reader ends the handler's loop."""
         self._buffer = b""
         self._inner.feed_eof()
+
+
+class ConnectionHandler(Protocol):
+    """The parts of aiohttp's connection handler (``RequestHandler``) the transport calls."""
+
+    def eof_received(self) -> bool | None: ...
+
+    def connection_lost(self, exc: BaseException | None) -> None: ...
+
+    def pause_writing(self) -> None: ...
+
+    def resume_writing(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class FastPathProtocol(asyncio.Protocol):
+    """The transport's protocol once the fast path is on: bytes go straight to the
+    :class:`FastPathParser` (aiohttp's handler would only forward them there after its own
+    checks), and every other transport event still goes to aiohttp's handler, which keeps
+    owning the connection's lifecycle."""
+
+    def __init__(self, handler: ConnectionHandler, parser: FastPathParser) -> None:
+        self._handler = handler
+        self._parser = parser
+
+    def data_received(self, data: bytes) -> None:
+        """Bytes from the socket: parse them; the close frame's end of stream closes."""
+        eof, _ = self._parser.feed_data(data)
+        if eof:
+            self._handler.close()
+
+    def eof_received(self) -> bool | None:
+        """The peer half-closed: aiohttp decides."""
+        return self._handler.eof_received()
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        """The connection ended: aiohttp's handler tears down (and ends the parser)."""
+        self._handler.connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        """Flow control, as aiohttp's handler does it."""
+        self._handler.pause_writing()
+
+    def resume_writing(self) -> None:
+        """Flow control, as aiohttp's handler does it."""
+        self._handler.resume_writing()

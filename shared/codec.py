@@ -304,6 +304,24 @@ def decode_frame(data: BytesLike) -> Frame:
     return _unpack_frame(data, 0)
 
 
+def decode_frame_sample(data: BytesLike, t: float) -> tuple[Frame, FaceSample]:
+    """:func:`decode_frame` and :meth:`Frame.to_sample` in one step, for a relay that analyses
+    every frame it receives: a decoded frame's values are in range by construction, so the
+    sample is built without validating them a second time."""
+    frame = decode_frame(data)
+    unit = _BYTE_TO_UNIT
+    sample = FaceSample.prevalidated(
+        t,
+        tuple([unit[b] for b in frame.blendshapes]),
+        frame.yaw,
+        frame.pitch,
+        frame.roll,
+        frame.confidence,
+        frame.present,
+    )
+    return frame, sample
+
+
 def encode_batch(tick: int, server_time_ms: int, entries: Sequence[tuple[int, BytesLike]]) -> bytes:
     """One batch packet from ``(slot, encoded frame)`` pairs; frames are copied verbatim.
 

@@ -96,6 +96,33 @@ class FaceSample:
         if not (0.0 <= self.confidence <= 1.0):
             raise InvalidSampleError(f"confidence {self.confidence!r} is outside [0, 1]")
 
+    @classmethod
+    def prevalidated(
+        cls,
+        t: float,
+        blendshapes: tuple[float, ...],
+        yaw: float,
+        pitch: float,
+        roll: float,
+        confidence: float,
+        present: bool,
+    ) -> FaceSample:
+        """A sample from values that are valid by construction (the codec's decoder makes them
+        from bytes whose every value is in range), without checking them again; only ``t``,
+        which comes from the caller, is checked. The relay builds one per received frame."""
+        if not math.isfinite(t):
+            raise InvalidSampleError(f"sample time must be finite, got {t!r}")
+        sample = object.__new__(cls)
+        setattr_ = object.__setattr__
+        setattr_(sample, "t", t)
+        setattr_(sample, "blendshapes", blendshapes)
+        setattr_(sample, "yaw", yaw)
+        setattr_(sample, "pitch", pitch)
+        setattr_(sample, "roll", roll)
+        setattr_(sample, "confidence", confidence)
+        setattr_(sample, "present", present)
+        return sample
+
     def weight(self, name: str) -> float:
         """The weight of one blendshape by name."""
         return self.blendshapes[index_of(name)]

@@ -509,17 +509,27 @@ def _pack_record(
     ms: int, blendshapes: bytes, pose: tuple[int, int, int], confidence_byte: int, present: bool
 ) -> bytes:
     """One recorder record, or :class:`GhostRecorderError` for values a frame cannot hold."""
-    if not isinstance(blendshapes, bytes) or len(blendshapes) != COUNT:
+    # Explicit comparisons, not a loop: a relay records every member ten times a second.
+    if blendshapes.__class__ is not bytes or len(blendshapes) != COUNT:
         raise GhostRecorderError(f"a sample needs {COUNT} blendshape bytes")
-    if len(pose) != 3 or not all(
-        _is_int(v) and -limit <= v <= limit for v, limit in zip(pose, _POSE_LIMITS, strict=True)
+    if pose.__class__ is not tuple or len(pose) != 3:
+        raise GhostRecorderError(f"pose {pose!r} is not a (yaw, pitch, roll) tuple of steps")
+    yaw, pitch, roll = pose
+    yaw_limit, pitch_limit, roll_limit = _POSE_LIMITS
+    if not (
+        yaw.__class__ is int
+        and pitch.__class__ is int
+        and roll.__class__ is int
+        and -yaw_limit <= yaw <= yaw_limit
+        and -pitch_limit <= pitch <= pitch_limit
+        and -roll_limit <= roll <= roll_limit
     ):
         raise GhostRecorderError(f"pose {pose!r} is not three steps within {_POSE_LIMITS}")
-    if not _is_int(confidence_byte) or not 0 <= confidence_byte <= 255:
+    if confidence_byte.__class__ is not int or not 0 <= confidence_byte <= 255:
         raise GhostRecorderError(f"confidence byte {confidence_byte!r} is outside 0..255")
-    if not isinstance(present, bool):
+    if present.__class__ is not bool:
         raise GhostRecorderError("present must be a bool")
-    return _RECORD.pack(ms, blendshapes, *pose, confidence_byte, present)
+    return _RECORD.pack(ms, blendshapes, yaw, pitch, roll, confidence_byte, present)
 
 
 class GhostRecorder:

@@ -118,7 +118,13 @@ from shared.battle import (
     Stage,
 )
 from shared.blendshapes import quantize
-from shared.codec import CodecError, Frame, decode_frame, encode_batch, seq_newer
+from shared.codec import (
+    CodecError,
+    Frame,
+    decode_frame_sample,
+    encode_batch,
+    seq_newer,
+)
 from shared.face import Attention
 from shared.focus import GAP_CAP_S, FocusAnalyzer, GuardState
 from shared.ghost import (
@@ -730,14 +736,13 @@ class Room:
         if seat is None or seat.is_ghost or not seat.connected or self._closed:
             raise NotMember(f"{user_id!r} has no connected seat in this room")
         try:
-            frame = decode_frame(data)
+            frame, sample = decode_frame_sample(data, t)
         except CodecError as exc:
             self.stats.dropped += 1
             raise InvalidFrame(str(exc)) from None
         if seat.last_seq is not None and not seq_newer(frame.seq, seat.last_seq):
             self.stats.dropped += 1
             raise OutOfOrder(f"frame seq {frame.seq} is not newer than {seat.last_seq}")
-        sample = frame.to_sample(t)
         analyzer = seat.analyzer
         assert analyzer is not None  # every person's seat has one
         result = analyzer.update(sample)

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from server.keys import GATEWAY
 from server.relay import RELAY_PATH
-from server.relay_wire import FastPathParser, unmask
+from server.relay_wire import FastPathParser, FastPathProtocol, unmask
 from tests.server.conftest import LiveServer
 from tests.server.test_relay import TIMEOUT_S, Member, frame, receive_json
 
@@ -138,7 +138,8 @@ async def test_the_server_reads_face_frames_on_the_fast_path(
     a ping in between disturbs nothing, and errors still come back as text."""
     assert host.relay is not None
     channel = server.app[GATEWAY].relay.channels[host.user_id]
-    assert channel.fast_path
+    assert channel.fast_path and channel.transport is not None
+    assert isinstance(channel.transport.get_protocol(), FastPathProtocol)
     for seq in (1, 2, 3):
         await host.relay.send_bytes(frame(seq))
     room = server.app[GATEWAY].manager.room_for(host.user_id)

@@ -722,3 +722,67 @@ def test_an_hours_frames_stay_within_tolerance(
     assert rec.frames[0].blendshapes[INDEX["eyeBlinkLeft"]] == quantize(
         samples[0].weight("eyeBlinkLeft")
     )
+
+
+def _quantized_recorder() -> GhostRecorder:
+    return GhostRecorder(user_id="u1", user_name="ada", subject="maths", started_at=0.0, t0=0.0)
+
+
+@pytest.mark.parametrize(
+    ("shapes", "pose", "confidence", "present"),
+    [
+        (bytes(COUNT - 1), (0, 0, 0), 255, True),
+        (bytearray(COUNT), (0, 0, 0), 255, True),
+        (bytes(COUNT), (1801, 0, 0), 255, True),
+        (bytes(COUNT), (0, -901, 0), 255, True),
+        (bytes(COUNT), (0, 0, True), 255, True),
+        (bytes(COUNT), (0, 0, 0.0), 255, True),
+        (bytes(COUNT), (0, 0), 255, True),
+        (bytes(COUNT), (0, 0, 0), 256, True),
+        (bytes(COUNT), (0, 0, 0), 255, 1),
+    ],
+    ids=[
+        "short",
+        "bytearray",
+        "yaw",
+        "pitch",
+        "bool-roll",
+        "float-roll",
+        "two-angles",
+        "confidence",
+        "present",
+    ],
+)
+def test_add_quantized_refuses_what_a_frame_cannot_hold(
+    shapes: object, pose: object, confidence: object, present: object
+) -> None:
+    """The relay's quantised entry point checks every value and, refusing one, keeps nothing."""
+    rec = _quantized_recorder()
+    assert rec.add_quantized(0.0, bytes(COUNT), (10, -20, 30), 200, True)
+    with pytest.raises(GhostRecorderError):
+        rec.add_quantized(0.2, shapes, pose, confidence, present)  # type: ignore[arg-type]
+    assert rec.frame_count == 1
+    frames = rec.finish(0.3).frames
+    assert [(f.t_ms, f.pose, f.confidence_byte) for f in frames] == [(0, (10, -20, 30), 200)]
+
+
+def test_add_quantized_records_the_same_as_add_sample() -> None:
+    """Handing over a frame's quantised values records exactly what the sample would."""
+    sample = FaceSample(
+        t=0.25,
+        blendshapes=tuple(i / 60 for i in range(COUNT)),
+        yaw=12.34,
+        pitch=-5.55,
+        roll=0.04,
+        confidence=0.8,
+    )
+    a, b = _quantized_recorder(), _quantized_recorder()
+    a.add_sample(sample)
+    b.add_quantized(
+        0.25,
+        bytes(quantize(w) for w in sample.blendshapes),
+        (round(12.34 * 10), round(-5.55 * 10), round(0.04 * 10)),
+        quantize(0.8),
+        True,
+    )
+    assert a.finish(1.0) == b.finish(1.0)

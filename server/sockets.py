@@ -58,7 +58,10 @@ MAX_SOCKET_MESSAGE_BYTES: Final[int] = 2 * 1024 * 1024
 a payload limit get a ``payload_too_large`` error instead."""
 
 SNAPSHOT_INTERVAL_S: Final[float] = 1.0
-"""How often changed rooms are written to the database (what a crash can lose at most)."""
+"""How often staged snapshots are written to the database; a crash loses at most about twice
+this (a room is snapshotted once within each interval, then waits for the next write)."""
+SNAPSHOT_PARTS: Final[int] = 15
+"""Shares of the rooms snapshotted one per tick (15 ticks: every room once a second)."""
 
 RATE_LIMIT_ERROR_INTERVAL_S: Final[float] = 1.0
 """At most one ``rate_limited`` error per connection per this many seconds (no error floods)."""
@@ -122,6 +125,10 @@ class Gateway:
         self.connections: dict[str, Connection] = {}
         self.user_sid: dict[str, str] = {}
         self._last_snapshot = -1e18
+        self._staged: dict[str, str | None] = {}
+        """Room snapshots (JSON; None: the room is gone) waiting for the next save."""
+        self._parts_staged: set[int] = set()
+        self._snapshot_part = 0
         self._saver: asyncio.Task[None] | None = None
         self._emitter: asyncio.Task[None] | None = None
         self._handlers: dict[str, Callable[[Connection, Any], Awaitable[WireModel | None]]] = {
@@ -386,17 +393,32 @@ class Gateway:
             self._emitter = asyncio.create_task(self._broadcast_in_background(outputs, now))
         else:
             await self._broadcast_all(outputs, now)
+        # A share of the rooms is snapshotted every tick rather than all of them once a second:
+        # a thousand members' rooms at once is a pause long enough to disturb the relay.
+        self._stage_snapshots(self._snapshot_part)
+        self._snapshot_part = (self._snapshot_part + 1) % SNAPSHOT_PARTS
         if now - self._last_snapshot >= SNAPSHOT_INTERVAL_S and (
             self._saver is None or self._saver.done()
         ):
             self._last_snapshot = now
+            for part in range(SNAPSHOT_PARTS):  # normally all staged already; not after a jump
+                if part not in self._parts_staged:
+                    self._stage_snapshots(part)
+            staged, self._staged = self._staged, {}
+            self._parts_staged.clear()
             # Database round trips must not hold up the next tick (the relay's latency is the
             # tick's): one save runs at a time beside the ticks; a slow one delays the next save.
-            self._saver = asyncio.create_task(self._save_in_background(now))
+            self._saver = asyncio.create_task(self._save_in_background(staged, now))
 
-    async def _save_in_background(self, now: float) -> None:
+    def _stage_snapshots(self, part: int) -> None:
+        """Snapshot (as JSON) the changed rooms in one share, to be written with the next save."""
+        for room_id, snap in self.manager.snapshot_dirty(part, SNAPSHOT_PARTS).items():
+            self._staged[room_id] = None if snap is None else json.dumps(snap)
+        self._parts_staged.add(part)
+
+    async def _save_in_background(self, staged: dict[str, str | None], now: float) -> None:
         try:
-            await self.save_snapshots(now)
+            await self._write_snapshots(staged, now)
         except Exception:
             log.exception("saving room snapshots failed")
 
@@ -482,9 +504,16 @@ class Gateway:
         saver = self._saver
         if saver is not None and saver is not asyncio.current_task():
             await saver  # one writer at a time (the final save at shutdown waits for the last)
-        dirty = self.manager.snapshot_dirty()
-        gone = [room_id for room_id, snap in dirty.items() if snap is None]
-        live = {room_id: json.dumps(snap) for room_id, snap in dirty.items() if snap is not None}
+        staged, self._staged = self._staged, {}
+        self._parts_staged.clear()
+        for room_id, snap in self.manager.snapshot_dirty().items():
+            staged[room_id] = None if snap is None else json.dumps(snap)
+        await self._write_snapshots(staged, now)
+
+    async def _write_snapshots(self, staged: dict[str, str | None], now: float) -> None:
+        """Write staged snapshots in one transaction; delete the rows of rooms now gone."""
+        gone = [room_id for room_id, snap in staged.items() if snap is None]
+        live = {room_id: snap for room_id, snap in staged.items() if snap is not None}
         await self.store.save_rooms(live, now)
         await self.store.delete_rooms(gone)
         metrics = self.app[METRICS]

@@ -10,6 +10,7 @@ window) who creates or joins another room gives the held seat up; a connected on
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Final
@@ -197,12 +198,16 @@ class RoomManager:
 
     # -- persistence -------------------------------------------------------------------------
 
-    def snapshot_dirty(self) -> dict[str, Json | None]:
-        """Snapshots of the rooms changed since the last call; ``None`` for rooms now gone
-        (closed or removed: delete their stored row)."""
+    def snapshot_dirty(self, part: int = 0, parts: int = 1) -> dict[str, Json | None]:
+        """Snapshots of the rooms changed since their last snapshot; ``None`` for rooms now gone
+        (closed or removed: delete their stored row). With ``parts`` > 1 only the rooms whose
+        id falls in share ``part`` are looked at, so a caller can spread the work over several
+        calls (every room is in exactly one share); gone rooms are always reported."""
         out: dict[str, Json | None] = {room_id: None for room_id in self._removed}
         self._removed.clear()
         for room_id, room in self._rooms.items():
+            if parts > 1 and zlib.crc32(room_id.encode()) % parts != part:
+                continue
             if room.closed:
                 if self._saved.get(room_id) != _GONE:
                     out[room_id] = None

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
@@ -13,6 +13,9 @@ import pytest
 from game.capture.model import ModelError, resolve_model
 from game.capture.sources import RGBImage
 from shared.face import FaceSample
+
+if TYPE_CHECKING:
+    from tests.game.net_server import ServerThread
 
 # MediaPipe, scikit-image and matplotlib are imported inside the fixtures that need them, so that
 # other tests in this directory (the CLI's) do not pay for them at collection.
@@ -110,3 +113,16 @@ def face_frames(astronaut: RGBImage) -> list[RGBImage]:
         shifted = cv2.warpAffine(astronaut, m, (512, 512))
         frames.append(np.ascontiguousarray(cv2.resize(shifted, (640, 480)), dtype=np.uint8))
     return frames
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[ServerThread]:
+    """A real server with its tick loop, on a loopback port, with a fresh SQLite file."""
+    from tests.game.net_server import ServerThread  # the server stack only where it is used
+
+    srv = ServerThread(tmp_path / "server.sqlite3")
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.close()

@@ -28,17 +28,6 @@ SIZE = (960, 540)
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[ServerThread]:
-    """A real server with its tick loop, on a loopback port, with a fresh SQLite file."""
-    srv = ServerThread(tmp_path / "server.sqlite3")
-    srv.start()
-    try:
-        yield srv
-    finally:
-        srv.close()
-
-
-@pytest.fixture
 def clients(server: ServerThread) -> Iterator[Callable[[str], NetClient]]:
     """Makes registered, connected clients; closes them all afterwards."""
     made: list[NetClient] = []

@@ -6,7 +6,6 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Final, TypeVar
 
 import pytest
@@ -33,17 +32,6 @@ WAIT_S: Final[float] = 10.0
 """Longest real wait for anything to arrive over the sockets."""
 PASSWORD: Final[str] = "password123"
 JAW: Final[int] = index_of("jawOpen")
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[ServerThread]:
-    """A real server with its tick loop, on a loopback port, with a fresh SQLite file."""
-    srv = ServerThread(tmp_path / "server.sqlite3")
-    srv.start()
-    try:
-        yield srv
-    finally:
-        srv.close()
 
 
 @pytest.fixture

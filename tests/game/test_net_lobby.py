@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Final
 
 import pytest
@@ -23,17 +22,6 @@ WAIT_S: Final[float] = 10.0
 PASSWORD: Final[str] = "password123"
 STARTED_AT: Final[float] = 1_800_000_000.0
 SESSION_S: Final[float] = 20.0
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[ServerThread]:
-    """A real server with its tick loop, on a loopback port, with a fresh SQLite file."""
-    srv = ServerThread(tmp_path / "server.sqlite3")
-    srv.start()
-    try:
-        yield srv
-    finally:
-        srv.close()
 
 
 @pytest.fixture

@@ -248,17 +248,6 @@ def test_corrupt_ghost_file_is_a_clear_error(tmp_path: Path) -> None:
     assert "no such file" in missing.stderr
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[ServerThread]:
-    """A real server on a loopback port with a throwaway SQLite database."""
-    srv = ServerThread(tmp_path / "server.sqlite3")
-    srv.start()
-    try:
-        yield srv
-    finally:
-        srv.close()
-
-
 def seed_friends_ghost(server: ServerThread) -> str:
     """Register sam and mel as mutual friends and store one finished session of sam's with a ghost."""
     from server.db.store import SessionRecord

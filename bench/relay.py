@@ -15,7 +15,11 @@ database directly before the server starts (one scrypt hash shared by all) and t
 signed with the server's ``CONVEX_SECRET``, because registering 1,000 users over HTTP costs a
 scrypt hash each. Rooms are created, joined and started over Socket.IO as a real client does;
 then every client sends real 64-byte ``shared.codec`` frames at ``--fps`` with its send time
-(``CLOCK_MONOTONIC``, shared by all processes) in ``t_ms``.
+(``CLOCK_MONOTONIC``, shared by all processes) in ``t_ms``. By default (``--phase aligned``)
+clients send as the game's ``NetClient`` does: after half a second they move into the send
+band of the server's tick period (``game.net.timing.SEND_BAND``, learnt from the batches'
+server time), each at its own place in the band; ``--phase random`` keeps every client at a
+random phase of the period, the worst case for latest-wins batching.
 
 Measured over the window (frames sent in the ``--seconds`` after ``--warmup``, followed for
 ``--drain`` more): fan-out latency p50/p99 (a frame sent by A until the message carrying it
@@ -288,6 +292,7 @@ class Options:
     generator_cpus: list[int] | None
     tick_hz: float | None = None
     profile_server: str | None = None
+    aligned: bool = True
 
 
 def run_step(
@@ -323,6 +328,7 @@ def run_step(
                 rooms=rooms[w::count],
                 cpus=opts.generator_cpus,
                 seed=w + 1,
+                aligned=opts.aligned,
             )
             parent, child = ctx.Pipe()
             proc = ctx.Process(target=worker, args=(plan, child), daemon=True)
@@ -479,6 +485,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--tick-hz", type=float, help="server room tick rate (default 15)")
     parser.add_argument(
+        "--phase",
+        choices=("aligned", "random"),
+        default="aligned",
+        help="when clients send within the tick period: 'aligned' inside the game client's "
+        "send band after each server tick (what NetClient does), or 'random' (any phase)",
+    )
+    parser.add_argument(
         "--profile-server",
         metavar="PREFIX",
         help="run the server under cProfile, writing PREFIX.MODE.N.prof (slows it ~3x)",
@@ -516,11 +529,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         generator_cpus=gen_cpus,
         tick_hz=args.tick_hz,
         profile_server=args.profile_server,
+        aligned=args.phase == "aligned",
     )
 
     print(
         f"relay bench: rooms of {args.room_size}, {args.fps:g} frames/s per client, "
-        f"{args.seconds:g} s windows after {args.warmup:g} s warm-up; server on CPU "
+        f"{args.seconds:g} s windows after {args.warmup:g} s warm-up, clients sending "
+        f"{'in the send band after each tick' if args.phase == 'aligned' else 'at random phases'}"
+        "; server on CPU "
         f"{args.server_cpus or 'any'}, {args.workers} generator process(es) on CPU "
         f"{args.generator_cpus or 'any'}; {os.cpu_count()} CPUs, load average "
         f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}",

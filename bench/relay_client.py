@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any, Final
 
+from game.net.timing import SEND_BAND
 from shared.codec import FRAME_SIZE, Frame, encode_frame
 from shared.face import FaceSample
 
@@ -67,6 +68,8 @@ SIO_FRAME_HEADER: Final[str] = '451-["frame",{"_placeholder":true,"num":0}]'
 TEMPLATES: Final[int] = 16
 """Distinct face templates the clients cycle through (small, focused head movements)."""
 
+ALIGN_AFTER_S: Final[float] = 0.5
+"""Sending time after which aligned clients move into the send band (batches seen by then)."""
 SEND_SLACK_S: Final[float] = 0.001
 """A frame due within this much is sent in the current sweep: one wake-up per millisecond at
 most instead of one per frame (the frame carries its real send time either way)."""
@@ -239,6 +242,8 @@ class Window:
     def __init__(self, start_ms: int, length_ms: int) -> None:
         self.start = start_ms & T_MS_MASK
         self.length = length_ms
+        self.tick_wall_ms = -1
+        """Server time (epoch ms) of the latest batch seen: where the server's ticks fall."""
 
 
 class Client:
@@ -357,6 +362,7 @@ class Client:
             return
         now_ms = int(now * 1000.0)
         win = self.window
+        win.tick_wall_ms = int.from_bytes(data[5:13], "big")
         start, length = win.start, win.length
         tally = self.tally
         hist = tally.hist
@@ -388,6 +394,9 @@ class WorkerPlan:
     cpus: list[int] | None
     seed: int
     setup_concurrency: int = 16
+    aligned: bool = True
+    """Send like the game client: inside SEND_BAND of the server's tick period, each client at
+    its own place in the band (False: each client at a random phase of the period)."""
 
 
 async def _seat_room(members: list[Client], host: str, port: int, sem: asyncio.Semaphore) -> None:
@@ -438,7 +447,7 @@ async def _run(plan: WorkerPlan, pipe: Connection) -> Tally:
 
     loop.call_at(loop.time() + (win_start - time.monotonic()), snapshot, "start")
     loop.call_at(loop.time() + (win_end - time.monotonic()), snapshot, "end")
-    await _send_loop(clients, plan, t0, win_start, win_end, stop_at, tally)
+    await _send_loop(clients, plan, t0, win_start, win_end, stop_at, tally, window)
     await asyncio.sleep(max(0.0, stop_at - time.monotonic()) + 0.3)
     if "end_cpu" not in snap:
         snapshot("end")
@@ -459,10 +468,15 @@ async def _send_loop(
     win_end: float,
     stop_at: float,
     tally: Tally,
+    window: Window,
 ) -> None:
-    """Every client sends at ``fps`` with its own random phase until ``stop_at``."""
+    """Every client sends at ``fps`` until ``stop_at``: first at its own random phase, then,
+    with ``plan.aligned`` and once batches show where the server's ticks fall, at its own
+    place inside the game client's send band (``game.net.timing.SEND_BAND``)."""
     rng = random.Random(plan.seed)
     period = 1.0 / plan.fps
+    align_at = t0 + ALIGN_AFTER_S if plan.aligned else math.inf
+    band_places = [rng.random() for _ in clients]
     templates = face_templates(plan.seed)
     relay = plan.transport == "relay"
     if relay:
@@ -488,6 +502,20 @@ async def _send_loop(
         base = t0 + cycle * period
         if base >= stop_at:
             break
+        if base >= align_at and window.tick_wall_ms >= 0:
+            align_at = math.inf
+            # Batches carry the server's wall clock; sends run on the monotonic clock.
+            tick = window.tick_wall_ms / 1000.0 - (time.time() - time.monotonic())
+            tick_phase = (tick - t0) % period
+            lo, hi = SEND_BAND
+            phases = sorted(
+                ((tick_phase + (lo + place * (hi - lo)) * period) % period, i)
+                for i, place in enumerate(band_places)
+            )
+            order = [clients[i] for _, i in phases]
+            offsets = [p for p, _ in phases]
+            writers = [(c.relay if relay else c.sio) for c in order]
+            assert not any(sent_in_window), "aligned after the window opened"
         i = 0
         while i < n:
             due = base + offsets[i]

@@ -857,6 +857,10 @@ class NetClient:
             return
         self._sync.add(batch.server_time_ms, now)
         server_t = batch.server_time_ms / 1000.0
+        offset = self._sync.offset
+        if offset is not None:
+            with self._send_lock:
+                self._pacer.on_tick(server_t - offset)  # send between ticks, not on them
         buffers = dict(self._pub.buffers)
         for slot, frame in batch.entries:
             buffer = buffers.get(slot, JitterBuffer())

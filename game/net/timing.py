@@ -11,6 +11,19 @@ period of tolerance lets a 20 Hz or 30 Hz tracker keep a steady 15 frames a seco
 of aliasing down to 10; over any interval of ``T`` seconds at most ``T / period + 2`` frames
 pass, far inside the server's limit of 30 a second.
 
+*Tick alignment.* The room relays each member's newest frame once per server tick (15 Hz, the
+pace of the frames themselves). A frame that reaches the server close to a tick may land
+before it one time and after it the next, so two frames meet in one tick (the older one is
+overtaken and never relayed) and the next tick has none. Told when ticks happen
+(:meth:`FramePacer.on_tick`, from each batch's server time), the pacer sends only in the
+:data:`SEND_BAND` of the tick period, well clear of the next tick: frames then land in the
+tick they were meant for even when the server or the network is a few tens of milliseconds
+late. The band is only waited for when samples come at least as often as it is wide (a
+30 Hz tracker or a render loop calling every frame); slower callers send what they have, and
+a frame a whole period overdue goes out anyway, so the band never lowers the rate. Without
+tick times (before the first batch, or when they are older than :data:`TICK_STALE_S`) the
+pacer paces alone.
+
 *Clock offset.* Each ``timer`` event (and each ``frames`` batch) carries the server's clock
 (epoch ms) at sending; ``server - local_receive_time`` is the true offset minus the one-way
 delay of that message. :class:`ClockSync` keeps the last :data:`OFFSET_WINDOW` such samples
@@ -39,6 +52,13 @@ from shared.protocol import TimerState
 FACE_HZ: Final[float] = 15.0
 """Face frames sent per second at most (the tracker may run faster; extras are dropped)."""
 
+SEND_BAND: Final[tuple[float, float]] = (0.15, 0.65)
+"""Where in the tick period (fractions after a tick) frames are sent: 10 ms to 43 ms after a
+15 Hz tick, leaving 23 ms before the next one for delays."""
+
+TICK_STALE_S: Final[float] = 1.0
+"""Tick times older than this are not used for alignment (the room stopped sending batches)."""
+
 OFFSET_WINDOW: Final[int] = 32
 """Clock samples the offset estimate looks at (about 2 s of batches at 15 Hz)."""
 
@@ -56,17 +76,41 @@ class FramePacer:
     """Decides which face samples go out so that at most ``hz`` are sent per second."""
 
     hz: float = FACE_HZ
+    band: tuple[float, float] = SEND_BAND
     _due: float = field(default=float("-inf"), repr=False)
+    _tick_at: float | None = field(default=None, repr=False)
+    _last_call: float = field(default=float("-inf"), repr=False)
 
     def __post_init__(self) -> None:
         if not self.hz > 0:
             raise ValueError(f"pacer rate must be positive, got {self.hz!r}")
+        lo, hi = self.band
+        if not 0.0 <= lo < hi <= 1.0:
+            raise ValueError(f"send band must be 0 <= lo < hi <= 1, got {self.band!r}")
+
+    def on_tick(self, at: float) -> None:
+        """The server ticked at local time ``at`` (a batch's server time, offset-corrected)."""
+        self._tick_at = at
 
     def allow(self, now: float) -> bool:
         """Whether a sample at local time ``now`` is sent; a sent one counts against the rate."""
+        gap, self._last_call = now - self._last_call, now
         if now < self._due - _EPSILON_S:
             return False
         period = 1.0 / self.hz
+        tick = self._tick_at
+        lo, hi = self.band
+        # Wait for the band only if samples come often enough for one to fall inside it soon;
+        # a slower tracker sends what it has (unaligned beats missing a tick).
+        if (
+            tick is not None
+            and abs(now - tick) < TICK_STALE_S
+            and gap <= (hi - lo) * period + _EPSILON_S
+            and now < self._due + period
+        ):
+            phase = ((now - tick) % period) / period
+            if not lo <= phase <= hi:
+                return False
         self._due = max(self._due, now - period / 2) + period
         return True
 

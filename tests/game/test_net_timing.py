@@ -18,6 +18,7 @@ from game.net import (
     remaining_s,
     user_message,
 )
+from game.net.timing import SEND_BAND
 from shared.protocol import ErrorCode, TimerState
 from shared.timer import Phase
 
@@ -52,6 +53,73 @@ def test_pacer_never_exceeds_its_rate_in_any_second(gaps: list[float]) -> None:
     for i, start in enumerate(sent):
         in_window = sum(1 for t in sent[i:] if t < start + 1.0)
         assert in_window <= 17
+
+
+TICK = 1.0 / 15.0
+
+
+def ticking_pacer(first_tick: float = 0.0123) -> FramePacer:
+    """A 15 Hz pacer that has been told about server ticks every 1/15 s from ``first_tick``."""
+    pacer = FramePacer(15.0)
+    pacer.on_tick(first_tick)
+    return pacer
+
+
+def phase_of(t: float, first_tick: float = 0.0123) -> float:
+    return ((t - first_tick) % TICK) / TICK
+
+
+def paced_with_ticks(tracker_hz: float, seconds: float = 10.0) -> list[float]:
+    """When a ticking pacer lets a tracker's samples through (ticks reported every second)."""
+    pacer = ticking_pacer()
+    sent: list[float] = []
+    for i in range(int(tracker_hz * seconds)):
+        t = 0.0047 + i / tracker_hz
+        if i % int(tracker_hz) == 0:
+            pacer.on_tick(0.0123 + round((t - 0.0123) / TICK) * TICK)  # ticks keep coming
+        if pacer.allow(t):
+            sent.append(t)
+    return sent
+
+
+@pytest.mark.parametrize("tracker_hz", [60.0, 30.0])
+def test_pacer_sends_between_ticks_at_full_rate(tracker_hz: float) -> None:
+    """Told when the server ticks, the pacer sends only inside the send band of each tick period
+    (clear of the next tick), and still 15 frames a second from a 30 or 60 Hz caller."""
+    sent = paced_with_ticks(tracker_hz)
+    lo, hi = SEND_BAND
+    assert all(lo - 1e-9 <= phase_of(t) <= hi + 1e-9 for t in sent[1:])  # first: at once
+    assert 149 <= len(sent) <= 151
+
+
+def test_pacer_keeps_the_rate_of_a_20hz_tracker_with_ticks() -> None:
+    """A 20 Hz tracker cannot hit the band every tick; it is not slowed down for it."""
+    assert 148 <= len(paced_with_ticks(20.0)) <= 152
+
+
+def test_pacer_never_starves_a_tracker_that_misses_the_band() -> None:
+    """A 10 Hz tracker whose samples often fall outside the band still sends every sample."""
+    pacer = ticking_pacer()
+    sent = 0
+    for i in range(50):
+        t = 0.05 + i / 10
+        pacer.on_tick(0.0123 + round((t - 0.0123) / TICK) * TICK)
+        sent += pacer.allow(t)
+    assert sent >= 48
+
+
+def test_pacer_ignores_stale_tick_times() -> None:
+    """Tick times older than a second (the room stopped sending) leave plain pacing."""
+    pacer = ticking_pacer(first_tick=0.0)
+    sent = sum(pacer.allow(5.0 + i / 30) for i in range(300))
+    assert 149 <= sent <= 151
+
+
+def test_pacer_refuses_a_bad_send_band() -> None:
+    """A band outside the tick period, or empty, is a configuration error."""
+    for band in [(0.5, 0.4), (-0.1, 0.5), (0.2, 1.2)]:
+        with pytest.raises(ValueError):
+            FramePacer(15.0, band=band)
 
 
 def test_pacer_refuses_a_non_positive_rate() -> None:

@@ -35,6 +35,7 @@ import random
 import resource
 import struct
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -242,8 +243,8 @@ class Window:
     def __init__(self, start_ms: int, length_ms: int) -> None:
         self.start = start_ms & T_MS_MASK
         self.length = length_ms
-        self.tick_wall_ms = -1
-        """Server time (epoch ms) of the latest batch seen: where the server's ticks fall."""
+        self.ticks_wall_ms: deque[int] = deque(maxlen=64)
+        """Server times (epoch ms) of recent batches: where the server's ticks fall."""
 
 
 class Client:
@@ -362,7 +363,7 @@ class Client:
             return
         now_ms = int(now * 1000.0)
         win = self.window
-        win.tick_wall_ms = int.from_bytes(data[5:13], "big")
+        win.ticks_wall_ms.append(int.from_bytes(data[5:13], "big"))
         start, length = win.start, win.length
         tally = self.tally
         hist = tally.hist
@@ -502,10 +503,15 @@ async def _send_loop(
         base = t0 + cycle * period
         if base >= stop_at:
             break
-        if base >= align_at and window.tick_wall_ms >= 0:
+        if base >= align_at and window.ticks_wall_ms:
             align_at = math.inf
-            # Batches carry the server's wall clock; sends run on the monotonic clock.
-            tick = window.tick_wall_ms / 1000.0 - (time.time() - time.monotonic())
+            # Batches carry the server's wall clock; sends run on the monotonic clock. Late
+            # ticks only ever add delay, so the grid is the earliest phase seen (as NetClient).
+            wall_to_mono = time.time() - time.monotonic()
+            ticks = [ms / 1000.0 - wall_to_mono for ms in window.ticks_wall_ms]
+            newest = ticks[-1]
+            half = period / 2
+            tick = newest + min(((t - newest + half) % period) - half for t in ticks)
             tick_phase = (tick - t0) % period
             lo, hi = SEND_BAND
             phases = sorted(

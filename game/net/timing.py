@@ -52,9 +52,13 @@ from shared.protocol import TimerState
 FACE_HZ: Final[float] = 15.0
 """Face frames sent per second at most (the tracker may run faster; extras are dropped)."""
 
-SEND_BAND: Final[tuple[float, float]] = (0.15, 0.65)
-"""Where in the tick period (fractions after a tick) frames are sent: 10 ms to 43 ms after a
-15 Hz tick, leaving 23 ms before the next one for delays."""
+SEND_BAND: Final[tuple[float, float]] = (0.05, 0.70)
+"""Where in the tick period (fractions after a tick) frames are sent: 3 ms to 47 ms after a
+15 Hz tick, leaving 20 ms before the next one for delays. Wide, because a thousand members'
+frames all arrive inside it and the server must get through them before the next tick."""
+
+TICK_WINDOW: Final[int] = 16
+"""Recent ticks the send band is placed after (about a second at 15 Hz)."""
 
 TICK_STALE_S: Final[float] = 1.0
 """Tick times older than this are not used for alignment (the room stopped sending batches)."""
@@ -79,6 +83,7 @@ class FramePacer:
     band: tuple[float, float] = SEND_BAND
     _due: float = field(default=float("-inf"), repr=False)
     _tick_at: float | None = field(default=None, repr=False)
+    _ticks: deque[float] = field(default_factory=lambda: deque(maxlen=TICK_WINDOW), repr=False)
     _last_call: float = field(default=float("-inf"), repr=False)
 
     def __post_init__(self) -> None:
@@ -89,8 +94,16 @@ class FramePacer:
             raise ValueError(f"send band must be 0 <= lo < hi <= 1, got {self.band!r}")
 
     def on_tick(self, at: float) -> None:
-        """The server ticked at local time ``at`` (a batch's server time, offset-corrected)."""
-        self._tick_at = at
+        """The server ticked at local time ``at`` (a batch's server time, offset-corrected).
+
+        A busy server ticks late now and then, never early, so the grid is taken from the
+        earliest of the last :data:`TICK_WINDOW` ticks (each folded onto the newest by whole
+        periods): one late tick does not move the band onto the next one."""
+        ticks = self._ticks
+        ticks.append(at)
+        period = 1.0 / self.hz
+        half = period / 2
+        self._tick_at = at + min(((t - at + half) % period) - half for t in ticks)
 
     def allow(self, now: float) -> bool:
         """Whether a sample at local time ``now`` is sent; a sent one counts against the rate."""

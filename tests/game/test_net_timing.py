@@ -108,6 +108,19 @@ def test_pacer_never_starves_a_tracker_that_misses_the_band() -> None:
     assert sent >= 48
 
 
+def test_a_late_tick_does_not_move_the_send_band() -> None:
+    """Ticks on a 1/15 s grid with the last one 30 ms late: a 60 Hz caller's frames still go
+    out in the band after the on-time grid (a busy server is late, never early)."""
+    pacer = FramePacer(15.0)
+    for k in range(10):
+        pacer.on_tick(0.0123 + k * TICK + (0.030 if k == 9 else 0.0))
+    start = 0.0123 + 9 * TICK
+    sent = [t for t in (start + i / 60 for i in range(16)) if pacer.allow(t)]
+    lo, hi = SEND_BAND
+    assert len(sent) >= 3
+    assert all(lo - 1e-9 <= phase_of(t) <= hi + 1e-9 for t in sent[1:])
+
+
 def test_pacer_ignores_stale_tick_times() -> None:
     """Tick times older than a second (the room stopped sending) leave plain pacing."""
     pacer = ticking_pacer(first_tick=0.0)

@@ -5,23 +5,20 @@ studies beside yours, replayed at your session's elapsed time (it stops when you
 and a pace panel compares your focus with the ghost's. Key G opens a small picker of the
 ghosts on the server when a :class:`~game.ghost_feed.GhostLibrary` is attached
 (:func:`attach_ghost_library`): Up/Down to move, Enter to download and study with one, ESC to
-close. The picker polls its futures from the frame loop, so the game never waits on the
-network.
+close. The ghost's avatar, plate and picker live in :mod:`game.scenes.solo_ghost`.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
 import weakref
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from direct.showbase.DirectObject import DirectObject
-from panda3d.core import NodePath, TextNode
+from panda3d.core import TextNode
 
 from game.avatar.driver import AvatarDriver
 from game.avatar.ghostly import make_ghostly
-from game.avatar.models import avatar_path, presets
+from game.avatar.models import avatar_path
 from game.avatar.rig import AvatarRig
 from game.config import (
     AWAY_OVERLAY_AFTER_S,
@@ -32,9 +29,9 @@ from game.config import (
     SOLO_CAMERA_LOOK_AT,
     SOLO_CAMERA_POS,
 )
-from game.ghost_feed import GhostLibrary, GhostPlayback, ghost_line
+from game.ghost_feed import GhostLibrary, GhostPlayback
 from game.hud.meter import FocusMeter
-from game.hud.nameplate import BADGE_ICONS, FocusBadge, NamePlate
+from game.hud.nameplate import NamePlate
 from game.hud.overlay import DistractionOverlay, OverlayKind
 from game.hud.pace import GhostPickerView, PacePanel
 from game.hud.shapes import rounded_rect
@@ -43,10 +40,16 @@ from game.hud.text import Label
 from game.hud.timer import TimerText
 from game.scenes.base import Command, Scene, SceneId
 from game.scenes.session import SoloSession, SoloStatus
-from shared.face import Attention
+from game.scenes.solo_ghost import (
+    GHOST_CAMERA_SHIFT,
+    GHOST_PLATE_HEIGHT,
+    GHOST_POS,
+    GhostAvatar,
+    GhostPicker,
+    ghost_plate,
+    ghost_preset,
+)
 from shared.ghost import GhostRecording
-from shared.pace import GhostState, ghost_label
-from shared.protocol import GhostInfo
 from shared.timer import Phase
 
 if TYPE_CHECKING:
@@ -54,15 +57,6 @@ if TYPE_CHECKING:
 
 MARGIN = 0.06
 """Gap between HUD panels and the window edges (aspect2d units)."""
-
-GHOST_POS: Final[tuple[float, float, float]] = (0.66, 0.55, 0.0)
-"""Where the ghost stands: screen right of your avatar and a little behind it (world units)."""
-
-GHOST_CAMERA_SHIFT: Final[tuple[float, float, float]] = (0.36, -0.95, 0.0)
-"""How far the camera moves (right, back) with a ghost, so both avatars are in the picture."""
-
-GHOST_PLATE_HEIGHT: Final[float] = 0.98
-"""Height of the ghost's name plate above its feet: just over its head."""
 
 PICKER_KEY: Final[str] = "g"
 """Opens the ghost picker; the app's UP/DOWN/SELECT commands move in it, ESC closes it."""
@@ -72,8 +66,6 @@ PICKER_COMMANDS: Final[dict[Command, str]] = {
     Command.DOWN: "down",
     Command.SELECT: "choose",
 }
-
-OFFLINE_HINT: Final[str] = "Offline: start with convex play --server URL to pick a friend's ghost"
 
 
 _GHOSTS: weakref.WeakKeyDictionary[Any, GhostRecording] = weakref.WeakKeyDictionary()
@@ -104,124 +96,6 @@ def choose_ghost(app: ConvexApp, recording: GhostRecording | None) -> None:
 def chosen_ghost(app: ConvexApp) -> GhostRecording | None:
     """The ghost ``app`` studies with, if any."""
     return _GHOSTS.get(app)
-
-
-def ghost_preset(owner: str, mine: object) -> str:
-    """A built avatar for ``owner``'s ghost: theirs by name, but never the one you wear."""
-    from game.scenes.arena import preset_for
-
-    names = presets()
-    first = names.index(preset_for(owner))
-    for k in range(len(names)):
-        name = names[(first + k) % len(names)]
-        if avatar_path(name).resolve() != mine:
-            return name
-    return names[first]
-
-
-def ghost_plate(owner: str, state: GhostState) -> tuple[str, FocusBadge]:
-    """The ghost's plate: ``● ghost of sam``, ``z ghost of sam · asleep``, ``… · finished``."""
-    if state.finished:
-        badge, suffix = FocusBadge.OFFLINE, " · finished"
-    elif state.asleep:
-        badge, suffix = FocusBadge.ASLEEP, " · asleep"
-    elif state.attention is Attention.FOCUSED:
-        badge, suffix = FocusBadge.FOCUSED, ""
-    elif state.attention in (Attention.UNCERTAIN, Attention.NO_FACE) and not state.present:
-        badge, suffix = FocusBadge.UNCERTAIN, " · away"
-    else:
-        badge, suffix = FocusBadge.AWAY, " · away"
-    return f"{BADGE_ICONS[badge]} {ghost_label(owner)}{suffix}", badge
-
-
-@dataclass
-class GhostAvatar:
-    """The ghost beside you: a translucent rig, its driver, its plate and its playback."""
-
-    root: NodePath
-    rig: AvatarRig
-    driver: AvatarDriver
-    plate: NamePlate
-    playback: GhostPlayback
-
-    def destroy(self) -> None:
-        """Remove the ghost's nodes."""
-        self.plate.destroy()
-        self.rig.destroy()
-        self.root.removeNode()
-
-
-class GhostPicker:
-    """The picker's state: the listed ghosts, the highlighted one, and the futures in flight."""
-
-    def __init__(self, library: GhostLibrary | None) -> None:
-        self.library = library
-        self.ghosts: tuple[GhostInfo, ...] = ()
-        self.selected = 0
-        self.status = ""
-        self.open = False
-        self._listing: concurrent.futures.Future[Any] | None = None
-        self._fetching: concurrent.futures.Future[GhostRecording] | None = None
-
-    def show(self) -> None:
-        """Open the picker and (online) ask the server for the list."""
-        self.open = True
-        if self.library is None:
-            self.status = OFFLINE_HINT
-            return
-        self.status = "Loading ghosts…"
-        self._listing = self.library.list_ghosts()
-
-    def close(self) -> None:
-        """Close the picker; a download in flight is dropped."""
-        self.open = False
-        self._fetching = None
-
-    def move(self, step: int) -> None:
-        """Highlight the previous (-1) or next (+1) ghost."""
-        if self.ghosts:
-            self.selected = (self.selected + step) % len(self.ghosts)
-
-    def choose(self) -> None:
-        """Download the highlighted ghost."""
-        if self.library is None or not self.ghosts or self._fetching is not None:
-            return
-        info = self.ghosts[self.selected]
-        self.status = f"Downloading the {ghost_label(info.owner_username)}…"
-        self._fetching = self.library.fetch_ghost(info.ghost_id)
-
-    def poll(self) -> GhostRecording | None:
-        """Take finished answers; returns a downloaded ghost once (then the picker closes)."""
-        listing = self._listing
-        if listing is not None and listing.done():
-            self._listing = None
-            try:
-                self.ghosts = tuple(listing.result().ghosts)
-            except Exception as exc:  # the client's errors carry the reason; show it, go on
-                self.status = f"Could not list ghosts: {exc}"
-            else:
-                self.selected = 0
-                self.status = (
-                    "UP/DOWN choose    ENTER study with it    ESC close"
-                    if self.ghosts
-                    else "No ghosts yet: you and your friends need a finished session"
-                )
-        fetching = self._fetching
-        if fetching is not None and fetching.done():
-            self._fetching = None
-            try:
-                recording = fetching.result()
-            except Exception as exc:  # as above
-                self.status = f"Could not download it: {exc}"
-                return None
-            self.close()
-            return recording
-        return None
-
-    @property
-    def rows(self) -> list[str]:
-        """One line per listed ghost."""
-        return [ghost_line(g) for g in self.ghosts]
 
 
 def overlay_for(status: SoloStatus) -> tuple[OverlayKind, float]:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,9 +13,9 @@ from shared.blendshapes import COUNT
 from shared.face import Attention, FaceSample
 from shared.ghost import GhostRecorder, encode_ghost
 from tests.game.net_server import ServerThread
+from tests.game.test_play_online import PASSWORD, run_convex
 
-CONVEX = str(Path(sys.executable).with_name("convex"))
-PASSWORD = "password123"
+convex = run_convex
 
 
 @pytest.fixture(scope="module")
@@ -29,28 +27,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
         yield srv
     finally:
         srv.close()
-
-
-def convex(
-    tmp_path: Path, *args: str, password: str | None = PASSWORD
-) -> subprocess.CompletedProcess[str]:
-    """Run the installed console script with no display, no TTY and a private data dir."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("DISPLAY", "WAYLAND_DISPLAY") and not k.startswith("CONVEX_")
-    }
-    env["XDG_DATA_HOME"] = str(tmp_path / "data")
-    if password is not None:
-        env["CONVEX_PASSWORD"] = password
-    return subprocess.run(
-        [CONVEX, *args],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env=env,
-        stdin=subprocess.DEVNULL,
-    )
 
 
 def friends(

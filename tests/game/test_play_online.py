@@ -45,7 +45,7 @@ def bob(server: ServerThread) -> Iterator[NetClient]:
         client.close()
 
 
-def play(
+def run_convex(
     tmp_path: Path, *args: str, password: str | None = PASSWORD
 ) -> subprocess.CompletedProcess[str]:
     """Run the installed console script with no display, no TTY and a private data dir."""
@@ -58,13 +58,20 @@ def play(
     if password is not None:
         env["CONVEX_PASSWORD"] = password
     return subprocess.run(
-        [CONVEX, "play", *args],
+        [CONVEX, *args],
         capture_output=True,
         text=True,
         timeout=180,
         env=env,
         stdin=subprocess.DEVNULL,
     )
+
+
+def play(
+    tmp_path: Path, *args: str, password: str | None = PASSWORD
+) -> subprocess.CompletedProcess[str]:
+    """``convex play ARGS`` as :func:`run_convex` runs it."""
+    return run_convex(tmp_path, "play", *args, password=password)
 
 
 def room_of(client: NetClient) -> str:

@@ -52,7 +52,6 @@ import json
 import math
 import os
 import queue
-import re
 import secrets
 import signal
 import statistics
@@ -69,6 +68,8 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 REPO: Final[Path] = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:  # run as a script: make the project importable
     sys.path.insert(0, str(REPO))
+
+from serve import ServeProcess  # noqa: E402 - bench/ is the script's own folder
 
 if TYPE_CHECKING:
     import concurrent.futures
@@ -95,7 +96,6 @@ ARENA_MEMBERS: Final[int] = 8
 
 STEP_TIMEOUT_S: Final[float] = 30.0
 """Longest wait for one setup step (server start, login, join, the child's next line)."""
-SERVER_START_TIMEOUT_S: Final[float] = 60.0
 LEAD_IN_S: Final[float] = 0.6
 """Seconds of the window before A's first step (the trace needs a settled level first)."""
 SETTLE_S: Final[float] = 1.0
@@ -106,7 +106,6 @@ MIN_SWING: Final[float] = 0.25
 """A step whose settled levels on B differ by less than this (slider units) is not counted."""
 PROTOCOL_PREFIX: Final[str] = "E2E "
 """The child's stdout lines for the parent start with this (Panda3D may print other things)."""
-LISTENING: Final[re.Pattern[str]] = re.compile(r"listening on http://([^:\s]+):(\d+)")
 
 
 def log(message: str) -> None:
@@ -172,70 +171,15 @@ def _sample(t: float, weights: list[float], yaw: float, pitch: float, roll: floa
 # -- the server ----------------------------------------------------------------------------------
 
 
-class ServerProcess:
+class ServerProcess(ServeProcess):
     """``convex serve`` as a child process on a free loopback port and a fresh SQLite file."""
 
     def __init__(self, workdir: Path) -> None:
-        self.log_path = workdir / "server.log"
-        self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
-        cmd = [
-            sys.executable,
-            "-m",
-            "game.cli",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--database",
-            f"sqlite+aiosqlite:///{workdir / 'bench.sqlite3'}",
-            "--log-level",
-            "WARNING",
-        ]
-        env = {**os.environ, "CONVEX_SECRET": secrets.token_hex(32)}
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-        self.proc = subprocess.Popen(
-            cmd,
-            cwd=workdir,  # no stray .env from the caller's directory
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=self._log,
-            text=True,
+        super().__init__(
+            workdir / "bench.sqlite3",
+            workdir / "server.log",
+            env={"CONVEX_SECRET": secrets.token_hex(32)},
         )
-        self.url = self._wait_listening()
-
-    def _wait_listening(self) -> str:
-        found: list[str] = []
-
-        def read() -> None:
-            assert self.proc.stdout is not None
-            for line in self.proc.stdout:
-                m = LISTENING.search(line)
-                if m:
-                    found.append(f"http://{m.group(1)}:{m.group(2)}")
-                    break
-
-        reader = threading.Thread(target=read, name="e2e-server-stdout", daemon=True)
-        reader.start()
-        reader.join(SERVER_START_TIMEOUT_S)
-        if not found:
-            self.stop()
-            tail = self.log_path.read_text(errors="replace").splitlines()[-5:]
-            raise RuntimeError("the server did not start: " + " | ".join(tail))
-        return found[0]
-
-    def stop(self) -> None:
-        """SIGTERM, then SIGKILL if it lingers; idempotent."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
-        self._log.close()
 
 
 # -- the senders (this process) ------------------------------------------------------------------

@@ -47,14 +47,11 @@ import itertools
 import math
 import multiprocessing as mp
 import os
-import re
 import secrets
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 from collections.abc import Sequence
@@ -63,6 +60,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from relay_client import HIST_MAX_MS, Tally, WorkerPlan, percentile, worker
+from serve import ServeProcess
 
 from server.auth import TokenSigner, hash_password
 from server.db.store import Store
@@ -82,10 +80,8 @@ overtaken)."""
 UPSTREAM_BUDGET: Final[float] = 1.5 * 1024
 """Product target: upstream bytes per user per second."""
 TOKEN_TTL_S: Final[int] = 24 * 3600
-START_TIMEOUT_S: Final[float] = 60.0
 READY_TIMEOUT_S: Final[float] = 180.0
 _RUNS: Final = itertools.count(1)
-LISTENING: Final[re.Pattern[str]] = re.compile(r"listening on http://([^:\s]+):(\d+)")
 
 
 @dataclass
@@ -206,75 +202,24 @@ async def _make_users(url: str, n: int) -> list[tuple[int, str]]:
         await store.close()
 
 
-class Server:
+class Server(ServeProcess):
     """A ``convex serve`` child process on a fresh copy of the prepared database."""
 
     def __init__(self, db: Path, secret: str, mode: str, opts: Options, log: Path) -> None:
         cpus = opts.server_cpus
         profile = opts.profile_server
-        cmd = [
-            sys.executable,
-            *(["-m", "cProfile", "-o", f"{profile}.{mode}.{next(_RUNS)}.prof"] if profile else []),
-            "-m",
-            "game.cli",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--database",
-            f"sqlite+aiosqlite:///{db}",
-            "--log-level",
-            "WARNING",
-        ]
-        if cpus and shutil.which("taskset"):
-            cmd = ["taskset", "-c", cpus, *cmd]
-        env = {**os.environ, "CONVEX_SECRET": secret, "CONVEX_RELAY_MODE": mode}
+        env = {"CONVEX_SECRET": secret, "CONVEX_RELAY_MODE": mode}
         if opts.tick_hz:
             env["CONVEX_TICK_HZ"] = str(opts.tick_hz)
-        self.log = open(log, "ab")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(
-            cmd,
-            cwd=db.parent,  # no stray .env from the caller's directory
+        super().__init__(
+            db,
+            log,
             env=env,
-            stdout=subprocess.PIPE,
-            stderr=self.log,
-            text=True,
+            prefix=["taskset", "-c", cpus] if cpus and shutil.which("taskset") else [],
+            python_args=(
+                ["-m", "cProfile", "-o", f"{profile}.{mode}.{next(_RUNS)}.prof"] if profile else []
+            ),
         )
-        self.url = self._wait_listening()
-
-    def _wait_listening(self) -> str:
-        found: list[str] = []
-
-        def read() -> None:
-            assert self.proc.stdout is not None
-            for line in self.proc.stdout:
-                m = LISTENING.search(line)
-                if m:
-                    found.append(f"http://{m.group(1)}:{m.group(2)}")
-                    break
-
-        reader = threading.Thread(target=read, daemon=True)
-        reader.start()
-        reader.join(START_TIMEOUT_S)
-        if not found:
-            self.stop()
-            raise RuntimeError("the server did not start (see the server log)")
-        return found[0]
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        self.log.close()
 
 
 # -- one step ---------------------------------------------------------------------------------

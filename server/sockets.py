@@ -57,6 +57,8 @@ MAX_SOCKET_MESSAGE_BYTES: Final[int] = 2 * 1024 * 1024
 """Engine.IO drops a connection that sends a bigger message; smaller ones that are still over
 a payload limit get a ``payload_too_large`` error instead."""
 
+EVENTS_BEHIND_MAX: Final[int] = 4
+"""Ticks the room events may lag the batches before a tick waits for them to go out."""
 SNAPSHOT_INTERVAL_S: Final[float] = 1.0
 """How often staged snapshots are written to the database; a crash loses at most about twice
 this (a room is snapshotted once within each interval, then waits for the next write)."""
@@ -131,6 +133,9 @@ class Gateway:
         self._snapshot_part = 0
         self._saver: asyncio.Task[None] | None = None
         self._emitter: asyncio.Task[None] | None = None
+        """The newest tick's events task; each waits for the one before it."""
+        self._events_behind = 0
+        """Ticks whose events are not all sent yet."""
         self._handlers: dict[str, Callable[[Connection, Any], Awaitable[WireModel | None]]] = {
             "room:create": self._create,
             "room:join": self._join,
@@ -386,11 +391,18 @@ class Gateway:
             if sent:
                 self.app[METRICS].batches_out.inc(sent)
         self.relay.flush_metrics()
-        pending = self._emitter
-        if pending is not None and not pending.done():
-            await pending  # events stay in tick order and at most one tick behind
         if background_events:
-            self._emitter = asyncio.create_task(self._broadcast_in_background(outputs, now))
+            previous = self._emitter
+            if previous is not None and self._events_behind >= EVENTS_BEHIND_MAX:
+                await previous  # back-pressure: the events may lag the batches, but not far
+                previous = None
+            # Chained, so the events stay in tick order; not awaited, because python-socketio's
+            # emit takes a few turns of the event loop, and a busy loop's turn is milliseconds
+            # of frames: waiting for the last tick's events here would make this tick late.
+            self._events_behind += 1
+            self._emitter = asyncio.create_task(
+                self._broadcast_in_background(previous, outputs, now)
+            )
         else:
             await self._broadcast_all(outputs, now)
         # A share of the rooms is snapshotted every tick rather than all of them once a second:
@@ -423,14 +435,32 @@ class Gateway:
             log.exception("saving room snapshots failed")
 
     async def _broadcast_all(self, outputs: dict[str, TickOutput], now: float) -> None:
-        for room_id, out in outputs.items():
-            await self._broadcast(room_id, out, now)
+        """Each room's events in order, the rooms side by side: python-socketio's emit waits for
+        a task per recipient, i.e. a turn of the event loop, and a busy loop's turn is several
+        milliseconds of frames, so rooms one after another would take a tick or more."""
+        busy = [
+            self._broadcast(room_id, out, now)
+            for room_id, out in outputs.items()
+            if out.state_changed
+            or out.timer_changed
+            or out.battle is not None
+            or out.results is not None
+        ]
+        for failed in await asyncio.gather(*busy, return_exceptions=True):
+            if isinstance(failed, Exception):  # one room's failure must not silence the others
+                log.error("room events failed", exc_info=failed)
 
-    async def _broadcast_in_background(self, outputs: dict[str, TickOutput], now: float) -> None:
+    async def _broadcast_in_background(
+        self, previous: asyncio.Task[None] | None, outputs: dict[str, TickOutput], now: float
+    ) -> None:
         try:
+            if previous is not None and not previous.done():
+                await previous
             await self._broadcast_all(outputs, now)
         except Exception:
             log.exception("tick events failed")
+        finally:
+            self._events_behind -= 1
 
     async def _broadcast(self, room_id: str, out: TickOutput, now: float) -> None:
         key = room_key(room_id)

@@ -61,7 +61,10 @@ per participant and the wire :class:`~shared.protocol.Results`.
 ``state_changed`` at once for seats, connections, host, phase and sleep, and at most every
 :data:`ATTENTION_STATE_INTERVAL_S` for attention alone; ``battle`` at once when who deals what
 changes (stage, a person's dps, penalty or sleep, the roster) and otherwise at most every
-:data:`BATTLE_EMIT_INTERVAL_S` while HP moves.
+:data:`BATTLE_EMIT_INTERVAL_S` while HP moves. Those paced events go out only on the room's own
+*emit ticks* (every ``ceil(interval × tick_hz)``-th tick, at a phase taken from the room id), so a
+server's rooms take turns: rooms started together would otherwise all emit on the same tick, and
+a thousand members' Socket.IO events at once hold up the next batch by a tick or more.
 
 *Snapshots.* :meth:`Room.snapshot` is plain JSON; :meth:`Room.restore` rebuilds the room with the
 same timer (``end_time`` exactly) and battle (HP exactly); people come back disconnected with a
@@ -76,6 +79,7 @@ import contextlib
 import math
 import re
 import unicodedata
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final
@@ -173,6 +177,9 @@ BATTLE_EMIT_INTERVAL_S: Final[float] = 0.5
 ATTENTION_STATE_INTERVAL_S: Final[float] = 0.5
 """Least time between two ``room:state`` events caused by attention changes alone: glances flicker
 at frame rate, and a full room state is ~3 KiB."""
+EMIT_INTERVAL_S: Final[float] = max(BATTLE_EMIT_INTERVAL_S, ATTENTION_STATE_INTERVAL_S)
+"""Paced events go out on every ``ceil(EMIT_INTERVAL_S × tick_hz)``-th tick of a room (8 at 15 Hz),
+at the room's own phase (see *Emission* above)."""
 FRAME_STALE_S: Final[float] = GAP_CAP_S
 """A person whose latest frame is older than this counts as uncertain; the same 1 s beyond which
 the Distraction Guard stops trusting a gap between frames."""
@@ -474,6 +481,8 @@ class Room:
         self._battle_sig_sent: tuple[object, ...] | None = None
         self._battle_unsent = False
         self._battle_sent_at = -math.inf
+        self._emit_every = max(1, math.ceil(EMIT_INTERVAL_S * self.tick_hz - 1e-9))
+        self._emit_phase = zlib.crc32(room_id.encode()) % self._emit_every
 
     # -- queries -----------------------------------------------------------------------------
 
@@ -1418,7 +1427,12 @@ class Room:
             self._state_dirty = True  # the phase is part of room:state
 
         state_changed = self._state_dirty
-        if self._attention_dirty and t - self._attention_sent_at >= ATTENTION_STATE_INTERVAL_S:
+        emit_tick = self._tick_no % self._emit_every == self._emit_phase
+        if (
+            emit_tick
+            and self._attention_dirty
+            and t - self._attention_sent_at >= ATTENTION_STATE_INTERVAL_S
+        ):
             state_changed = True
         if state_changed:
             self._state_dirty = False
@@ -1435,6 +1449,7 @@ class Room:
                 self._battle_unsent = True  # only HP and damage moved
         if (
             battle_out is None
+            and emit_tick
             and self._battle_unsent
             and (t - self._battle_sent_at >= BATTLE_EMIT_INTERVAL_S)
         ):

@@ -36,7 +36,8 @@ configuration is its largest holding step; ratios are printed at the end.
 Modes: ``batched`` is the product (each member's latest frame, one batch per room per 15 Hz
 tick); ``naive`` (``CONVEX_RELAY_MODE=naive``) sends every frame to every member at once.
 Transports: ``socketio`` (the ``frame``/``frames`` events) and ``relay`` (``/relay``, see
-``server/relay.py``; Socket.IO still carries room control).
+``server/relay.py``; Socket.IO still carries room control, and the ticks' room events come on
+``/relay``, asked for as the game's ``NetClient`` does).
 """
 
 from __future__ import annotations

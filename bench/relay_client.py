@@ -288,7 +288,9 @@ class Client:
             )
             self.relay = relay
             await asyncio.wait_for(relay.upgraded, SETUP_TIMEOUT_S)
-            relay.send_text(json.dumps({"token": self.token}, separators=(",", ":")))
+            # Room events on the channel too, as the game's NetClient asks for them.
+            hello = {"token": self.token, "events": True}
+            relay.send_text(json.dumps(hello, separators=(",", ":")))
             await asyncio.wait_for(self.relay_ok, SETUP_TIMEOUT_S)
 
     async def call(self, event: str, data: object = None) -> Any:
@@ -349,8 +351,8 @@ class Client:
             else:
                 self.relay_ok.set_exception(RuntimeError(f"relay refused: {body}"))
             return
-        if "error" in body:
-            self._count_error(body)
+        if isinstance(body, dict) and "error" in body:
+            self._count_error(body)  # else a room event: ["battle", {...}] and the like
 
     def _count_error(self, body: Any) -> None:
         self.tally.errors += 1

@@ -28,7 +28,15 @@ a task wake-up per frame; everything else still goes through aiohttp's reader.
 *Downstream.* Once per room tick every member with a relay channel gets the room's batch as
 one binary message, framed once per room and written whole to each member's transport;
 members without one get the Socket.IO ``frames`` event as before (the
-channel replaces, never duplicates, it). A channel whose socket has more than
+channel replaces, never duplicates, it).
+
+*Room events* (opt-in: ``"events": true`` in the auth message). The room events a tick sends
+(``room:state``, ``timer``, ``battle``, ``room:results``) then reach that member on the channel,
+as text messages holding ``["event", payload]`` -- Socket.IO's own event array -- instead of
+as Socket.IO events: one JSON encoding per room and one write per member, where
+python-socketio's emit costs a task per recipient and a turn of the event loop. They follow
+the tick's batch on the same socket, in order. Replies to a member's own Socket.IO events
+(acks, errors, the state sent on joining) stay on Socket.IO. A channel whose socket has more than
 :data:`BACKLOG_LIMIT_BYTES` unsent skips batches until it drains: a slow reader loses
 frames (it would only see stale ones) instead of stalling every room's tick.
 
@@ -103,12 +111,21 @@ CLOSE_SHUTDOWN: Final[int] = int(WSCloseCode.GOING_AWAY)
 def binary_message(payload: bytes) -> bytes:
     """``payload`` as one unmasked, uncompressed, final binary websocket frame (RFC 6455
     section 5.2): what a server writes to a client for ``send_bytes``."""
+    return _message(0x82, payload)
+
+
+def text_message(text: str) -> bytes:
+    """``text`` as one unmasked, uncompressed, final text websocket frame (``send_str``)."""
+    return _message(0x81, text.encode())
+
+
+def _message(head: int, payload: bytes) -> bytes:
     size = len(payload)
     if size < 126:
-        return _HEADER_SHORT.pack(0x82, size) + payload
+        return _HEADER_SHORT.pack(head, size) + payload
     if size < 65536:
-        return _HEADER_MEDIUM.pack(0x82, 126, size) + payload
-    return _HEADER_LONG.pack(0x82, 127, size) + payload
+        return _HEADER_MEDIUM.pack(head, 126, size) + payload
+    return _HEADER_LONG.pack(head, 127, size) + payload
 
 
 _HEADER_SHORT: Final[struct.Struct] = struct.Struct("!BB")
@@ -141,6 +158,8 @@ class RelayStats:
     """Batches written to a channel."""
     batches_skipped: int = 0
     """Batches not sent because the channel's socket was backed up or closing."""
+    events_out: int = 0
+    """Room events written to channels (members who asked for them)."""
 
 
 @dataclass(slots=True, eq=False)
@@ -154,6 +173,8 @@ class RelayChannel:
     last_limit_error: float = field(default=-1e18)
     fast_path: bool = False
     """Frames are read by :class:`~server.relay_wire.FastPathParser`."""
+    events: bool = False
+    """The client asked for the room's tick events on this channel (see *Room events*)."""
 
     def backed_up(self) -> bool:
         """Whether the socket is closing or has too much unsent data to take a batch now."""
@@ -205,12 +226,39 @@ class RelayHub:
             if message is None:
                 message = binary_message(batch)
             self._send(channel, message)
-        if len(served) == len(people):
-            return
+        if len(served) < len(people):
+            await self._emit_rest(room, "frames", batch, served)
+
+    async def emit(self, room: Room, event: str, payload: dict[str, Any]) -> None:
+        """Send one room event to every member of ``room``: on the relay channel to those whose
+        channel takes events (see *Room events*), as a Socket.IO event to the rest."""
+        channels = self.channels
+        served: list[str] = []
+        people = room.person_ids()
+        message: bytes | None = None
+        for user_id in people:
+            channel = channels.get(user_id)
+            if channel is None or not channel.events:
+                continue
+            served.append(user_id)
+            transport = channel.transport
+            if channel.ws.closed or transport is None or transport.is_closing():
+                continue  # going away: the client gets the state again when it rejoins
+            if message is None:
+                message = text_message(json.dumps([event, payload], separators=(",", ":")))
+            # Unlike a batch, an event is written even to a backed-up socket: each one may be
+            # the only one of its kind for a while (results, a phase change), and they are few.
+            transport.write(message)
+            self.stats.events_out += 1
+        if len(served) < len(people):
+            await self._emit_rest(room, event, payload, served)
+
+    async def _emit_rest(self, room: Room, event: str, payload: object, served: list[str]) -> None:
+        """The Socket.IO emit to ``room`` for the members not ``served`` on a relay channel."""
         user_sid = self.gateway.user_sid
         skip = [user_sid[u] for u in served if u in user_sid]
         await self.gateway.sio.emit(
-            "frames", batch, room=self._room_key(room.room_id), skip_sid=skip or None
+            event, payload, room=self._room_key(room.room_id), skip_sid=skip or None
         )
 
     async def fan_out_frame(self, room: Room, user_id: str, frame: bytes, now: float) -> None:
@@ -291,6 +339,9 @@ class RelayHub:
                 body: Any = json.loads(msg.data)
             except ValueError:
                 raise ProtocolError(ErrorCode.UNAUTHORIZED, "bad auth: not JSON") from None
+            events = body.pop("events", False) if isinstance(body, dict) else False
+            if not isinstance(events, bool):
+                raise ProtocolError(ErrorCode.UNAUTHORIZED, "bad auth: events must be a boolean")
             auth = parse_auth(body)
             try:
                 claims = self.app[SIGNER].verify(auth.token, self.app[CLOCK]())
@@ -309,6 +360,7 @@ class RelayHub:
             ws=ws,
             transport=request.transport,
             frames=TokenBucket(rate, rate),
+            events=events,
         )
         # Before the answer: a client sends frames only after it, so they all take this path.
         channel.fast_path = self._install_fast_path(request, channel)
@@ -439,6 +491,11 @@ class _RelayCollector:
         batches.add_metric(["sent"], s.batches_out)
         batches.add_metric(["skipped"], s.batches_skipped)
         yield batches
+        yield CounterMetricFamily(
+            "convex_relay_events",
+            "Room events written to /relay channels that asked for them.",
+            value=s.events_out,
+        )
         rooms = hub.gateway.manager.stats()
         live = GaugeMetricFamily(
             "convex_room_frames",

@@ -465,15 +465,22 @@ class Gateway:
     async def _broadcast(self, room_id: str, out: TickOutput, now: float) -> None:
         key = room_key(room_id)
         room = self.manager.rooms.get(room_id)
-        if room is not None and not out.closed:
-            if out.state_changed:
-                await self.sio.emit("room:state", dump(room.state_view()), room=key)
-            if out.timer_changed:
-                await self.sio.emit("timer", dump(room.timer_view(now)), room=key)
+        if room is None or out.closed:
+            # Only the end of the battle can be left to tell, to whoever is still in the room.
+            if out.battle is not None:
+                await self.sio.emit("battle", dump(out.battle), room=key)
+            if out.results is not None:
+                await self.sio.emit("room:results", dump(out.results), room=key)
+            return
+        emit = self.relay.emit  # relay channels that take events, Socket.IO for the rest
+        if out.state_changed:
+            await emit(room, "room:state", dump(room.state_view()))
+        if out.timer_changed:
+            await emit(room, "timer", dump(room.timer_view(now)))
         if out.battle is not None:
-            await self.sio.emit("battle", dump(out.battle), room=key)
+            await emit(room, "battle", dump(out.battle))
         if out.results is not None:
-            await self.sio.emit("room:results", dump(out.results), room=key)
+            await emit(room, "room:results", dump(out.results))
 
     async def _persist(self, finished: FinishedSession) -> Results:
         """Store the finished sessions (crediting each person's streak), then return the results

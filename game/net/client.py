@@ -619,7 +619,7 @@ class NetClient:
                 self._token,
                 timeout_s=self._timeout,
                 on_batch=self._on_relay_batch,
-                on_error=self._on_relay_error,
+                on_text=self._on_relay_text,
                 on_closed=self._on_relay_closed,
             )
         except RelayRefused as exc:
@@ -632,8 +632,11 @@ class NetClient:
     def _on_relay_batch(self, data: bytes) -> None:
         self._on_frames(data, self._clock())
 
-    def _on_relay_error(self, payload: object) -> None:
-        self._on_json("error", payload, self._clock())
+    def _on_relay_text(self, payload: object) -> None:
+        if isinstance(payload, list) and len(payload) == 2 and payload[0] in _JSON_EVENTS:
+            self._on_json(payload[0], payload[1], self._clock())  # a room event of a tick
+        else:
+            self._on_json("error", payload, self._clock())
 
     def _on_relay_closed(self, link: RelayLink) -> None:
         if link is self._relay:

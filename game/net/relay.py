@@ -5,13 +5,15 @@ Theory of operation
 Socket.IO sends a binary event as two websocket messages (a text header, then the bytes);
 the server's ``/relay`` channel (``server/relay.py``, ``docs/protocol.md``) carries the same
 64-byte frames and batch packets as bare binary messages: 1,050 instead of 1,785 bytes per
-second upstream at 15 frames/s. Room control stays on Socket.IO.
+second upstream at 15 frames/s. Room control stays on Socket.IO; the room events of each
+server tick (``room:state``, ``timer``, ``battle``, ``room:results``) come on the link, asked
+for with ``"events": true``, because the server sends them far more cheaply there.
 
 :class:`RelayLink` lives on the network loop of :class:`~game.net.client.NetClient`. It opens
-with the login token (``{"token": ...}`` as the first text message, ``{"ok": true}`` back),
-then :meth:`RelayLink.send` writes frames without waiting and a reader task hands every
-binary message to ``on_batch`` and every text message (an ``error`` event payload) to
-``on_error``. When the socket closes for any reason ``on_closed`` runs once; the caller
+with the login token (``{"token": ..., "events": true}`` as the first text message,
+``{"ok": true}`` back), then :meth:`RelayLink.send` writes frames without waiting and a reader
+task hands every binary message to ``on_batch`` and every text message, parsed (a room event
+as ``["name", payload]``, or an ``error`` event payload), to ``on_text``. When the socket closes for any reason ``on_closed`` runs once; the caller
 falls back to Socket.IO frames and opens a new link after its next reconnect. The link adds
 no policy of its own: pacing, the seat and reconnects stay with the caller.
 """
@@ -49,12 +51,12 @@ class RelayLink:
         self,
         ws: aiohttp.ClientWebSocketResponse,
         on_batch: Callable[[bytes], None],
-        on_error: Callable[[object], None],
+        on_text: Callable[[object], None],
         on_closed: Callable[[RelayLink], None],
     ) -> None:
         self._ws = ws
         self._on_batch = on_batch
-        self._on_error = on_error
+        self._on_text = on_text
         self._on_closed = on_closed
         self._reader = asyncio.get_running_loop().create_task(self._read())
         self.frames_sent = 0
@@ -71,7 +73,7 @@ class RelayLink:
         *,
         timeout_s: float,
         on_batch: Callable[[bytes], None],
-        on_error: Callable[[object], None],
+        on_text: Callable[[object], None],
         on_closed: Callable[[RelayLink], None],
     ) -> RelayLink:
         """Connect and authenticate; raises :class:`RelayRefused` if the server says no or
@@ -88,7 +90,9 @@ class RelayLink:
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             raise RelayRefused(f"cannot open {url}: {exc}") from None
         try:
-            await ws.send_str(json.dumps({"token": token, "protocol_version": PROTOCOL_VERSION}))
+            await ws.send_str(
+                json.dumps({"token": token, "protocol_version": PROTOCOL_VERSION, "events": True})
+            )
             msg = await ws.receive(timeout=timeout_s)
             reply = json.loads(msg.data) if msg.type is aiohttp.WSMsgType.TEXT else None
             if not (isinstance(reply, dict) and reply.get("ok") is True):
@@ -99,7 +103,7 @@ class RelayLink:
         except BaseException:
             await ws.close()
             raise
-        return cls(ws, on_batch, on_error, on_closed)
+        return cls(ws, on_batch, on_text, on_closed)
 
     @property
     def closed(self) -> bool:
@@ -136,6 +140,6 @@ class RelayLink:
                     except ValueError:
                         log.warning("ignored a relay text message that is not JSON")
                         continue
-                    self._on_error(payload)
+                    self._on_text(payload)
         finally:
             self._on_closed(self)

@@ -164,7 +164,8 @@ def test_faces_travel_on_the_relay_channel(
     server: ServerThread, clients: Callable[..., NetClient]
 ) -> None:
     """Both clients move their face frames to the lean /relay websocket after connecting: A's
-    frames enter the server there, and B's batches leave it there (no Socket.IO frames)."""
+    frames enter the server there, and B's batches leave it there (no Socket.IO frames); the
+    room's tick events (the boss's HP here) reach them there as well."""
     ada, sam = clients("ada"), clients("sam")
     assert ada.frame_transport == sam.frame_transport == "relay"
     room_id = ada.create_room("Lean", "maths").result(WAIT_S).room_id
@@ -180,6 +181,15 @@ def test_faces_travel_on_the_relay_channel(
     stats = relay_stats(server)
     assert stats.opened == 2 and stats.frames_in >= 1 and stats.batches_out >= 1
     assert ada.frames_sent >= stats.frames_in  # every accepted frame came over the relay
+
+    def boss_hurt_at_b() -> bool:
+        ada.send_face(face(jaw=0.6, t=time.monotonic()))
+        battle = sam.snapshot().battle
+        return battle is not None and battle.boss_hp < battle.boss_max_hp
+
+    # The room's events ride the relay too: B's battle updates came as relay text messages.
+    wait_for("the boss's HP falling at B", boss_hurt_at_b)
+    assert relay_stats(server).events_out >= 2
 
 
 def test_socketio_carries_faces_when_the_relay_is_off(

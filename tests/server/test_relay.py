@@ -18,6 +18,7 @@ from shared.face import FaceSample
 from tests.server.conftest import LiveServer
 
 TIMEOUT_S = 5.0
+ROOM_EVENTS = ("room:state", "timer", "battle", "room:results")
 
 
 def frame(seq: int, yaw: float = 0.0) -> bytes:
@@ -34,6 +35,9 @@ class Member:
         self.sio = socketio.AsyncClient(reconnection=False)
         self.sio_frames: list[bytes] = []
         self.sio.on("frames", self._keep_frames)
+        self.sio_events: list[str] = []
+        for name in ROOM_EVENTS:
+            self.sio.on(name, self._keeper(name))
         self.relay: aiohttp.ClientWebSocketResponse | None = None
         self.token = ""
         self.user_id = ""
@@ -41,6 +45,12 @@ class Member:
 
     async def _keep_frames(self, data: bytes) -> None:
         self.sio_frames.append(data)
+
+    def _keeper(self, name: str) -> Any:
+        async def keep(data: object = None) -> None:
+            self.sio_events.append(name)
+
+        return keep
 
     async def connect(self) -> None:
         self.token = await self.server.register(self.name)
@@ -51,9 +61,12 @@ class Member:
             self.server.url, auth={"token": self.token}, transports=["websocket"]
         )
 
-    async def open_relay(self) -> aiohttp.ClientWebSocketResponse:
+    async def open_relay(self, *, events: bool = False) -> aiohttp.ClientWebSocketResponse:
         ws = await self.server.http.ws_connect(f"{self.server.url}{RELAY_PATH}")
-        await ws.send_str(json.dumps({"token": self.token}))
+        hello: dict[str, object] = {"token": self.token}
+        if events:
+            hello["events"] = True
+        await ws.send_str(json.dumps(hello))
         assert await receive_json(ws) == {"ok": True}
         self.relay = ws
         return ws
@@ -77,12 +90,19 @@ async def receive_batch(ws: aiohttp.ClientWebSocketResponse) -> bytes:
     return data
 
 
-async def nothing_pending(ws: aiohttp.ClientWebSocketResponse) -> bool:
-    """Whether no message arrives for a moment (the server had nothing more to say)."""
+async def nothing_pending(
+    ws: aiohttp.ClientWebSocketResponse, events: dict[str, Any] | None = None
+) -> bool:
+    """Whether no message arrives for a moment (the server had nothing more to say). With
+    ``events``, a room event that does arrive (``["name", payload]``) is kept there."""
     try:
-        await ws.receive(timeout=0.2)
+        msg = await ws.receive(timeout=0.2)
     except TimeoutError:
         return True
+    if events is not None:
+        assert msg.type is aiohttp.WSMsgType.TEXT, msg
+        name, payload = json.loads(msg.data)
+        events[name] = payload
     return False
 
 
@@ -176,6 +196,65 @@ async def test_socketio_members_still_get_frames_events(
         assert host.sio_frames == [] and guest.sio_frames == []
     finally:
         await third.close()
+
+
+async def test_room_events_come_on_the_channel_that_asks_for_them(server: LiveServer) -> None:
+    """A channel opened with ``"events": true`` gets the tick's room events as ``["event",
+    payload]`` text messages after the tick's batch, and its member no longer gets them as
+    Socket.IO events; a member whose channel did not ask still gets them on Socket.IO."""
+    host, guest = Member(server, "hostess"), Member(server, "guest")
+    try:
+        for m in (host, guest):
+            await m.connect()
+        created = await host.sio.call("room:create", {"name": "Relay", "subject": "maths"})
+        await guest.sio.call("room:join", {"room_id": created["room_id"]})
+        on_relay = await host.open_relay(events=True)
+        plain = await guest.open_relay()
+        await host.sio.call("room:start")
+        await server.tick(0.1)
+        first: dict[str, Any] = {}
+        while not await nothing_pending(on_relay, first):  # also lets Socket.IO's arrive
+            pass
+        assert first["room:state"]["phase"] == "focus" and first["timer"]["phase"] == "focus"
+        host.sio_events.clear()
+        guest.sio_events.clear()
+
+        await on_relay.send_bytes(frame(1))
+        await asyncio.sleep(0.1)
+        await server.tick(1.0)  # a second of focus: the boss's HP moves
+        batch = decode_batch(await receive_batch(on_relay))
+        assert [slot for slot, _ in batch.entries] == [0]
+        events: dict[str, Any] = {}
+        while not await nothing_pending(on_relay, events):
+            pass
+        assert "battle" in events, events
+        battle = events["battle"]
+        assert battle["room_id"] == created["room_id"]
+        assert battle["boss_hp"] < battle["boss_max_hp"]
+        for _ in range(50):
+            if "battle" in guest.sio_events:
+                break
+            await asyncio.sleep(0.02)
+        assert "battle" in guest.sio_events  # the same event, on Socket.IO for this member
+        assert host.sio_events == []  # ...and never twice for the member who asked
+        decode_batch(await receive_batch(plain))  # the plain channel has the batch, no events
+        assert await nothing_pending(plain)
+        assert server.app[GATEWAY].relay.stats.events_out >= 1
+    finally:
+        for m in (host, guest):
+            await m.close()
+
+
+async def test_events_must_be_a_boolean(server: LiveServer) -> None:
+    """``"events"`` other than true or false refuses the handshake like a bad token."""
+    token = await server.register("picky")
+    ws = await server.http.ws_connect(f"{server.url}{RELAY_PATH}")
+    await ws.send_str(json.dumps({"token": token, "events": "yes"}))
+    body = await receive_json(ws)
+    assert body["error"]["code"] == "unauthorized" and "events" in body["error"]["message"]
+    await ws.receive(timeout=TIMEOUT_S)
+    assert ws.close_code == CLOSE_UNAUTHORIZED
+    assert server.app[GATEWAY].relay.channels == {}
 
 
 async def test_bad_frames_get_an_error_and_the_channel_survives(

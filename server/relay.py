@@ -214,49 +214,49 @@ class RelayHub:
     async def fan_out(self, room: Room, batch: bytes) -> None:
         """Send one batch to every member of ``room``: relay channels first, Socket.IO for the
         rest (one ``frames`` emit to the room, skipping members served here)."""
-        channels = self.channels
-        served: list[str] = []
-        people = room.person_ids()
-        message: bytes | None = None
-        for user_id in people:
-            channel = channels.get(user_id)
-            if channel is None:
-                continue
-            served.append(user_id)
-            if message is None:
-                message = binary_message(batch)
-            self._send(channel, message)
-        if len(served) < len(people):
+        served, everyone = self._channels_of(room, events=False)
+        if served:
+            message = binary_message(batch)
+            for channel in served:
+                self._send(channel, message)
+        if not everyone:
             await self._emit_rest(room, "frames", batch, served)
 
     async def emit(self, room: Room, event: str, payload: dict[str, Any]) -> None:
         """Send one room event to every member of ``room``: on the relay channel to those whose
         channel takes events (see *Room events*), as a Socket.IO event to the rest."""
-        channels = self.channels
-        served: list[str] = []
-        people = room.person_ids()
-        message: bytes | None = None
-        for user_id in people:
-            channel = channels.get(user_id)
-            if channel is None or not channel.events:
-                continue
-            served.append(user_id)
-            transport = channel.transport
-            if channel.ws.closed or transport is None or transport.is_closing():
-                continue  # going away: the client gets the state again when it rejoins
-            if message is None:
-                message = text_message(json.dumps([event, payload], separators=(",", ":")))
-            # Unlike a batch, an event is written even to a backed-up socket: each one may be
-            # the only one of its kind for a while (results, a phase change), and they are few.
-            transport.write(message)
-            self.stats.events_out += 1
-        if len(served) < len(people):
+        served, everyone = self._channels_of(room, events=True)
+        if served:
+            message = text_message(json.dumps([event, payload], separators=(",", ":")))
+            for channel in served:
+                transport = channel.transport
+                if channel.ws.closed or transport is None or transport.is_closing():
+                    continue  # going away: the client gets the state again when it rejoins
+                # Unlike a batch, an event is written even to a backed-up socket: each one may
+                # be the only one of its kind for a while (results, a phase change); they are few.
+                transport.write(message)
+                self.stats.events_out += 1
+        if not everyone:
             await self._emit_rest(room, event, payload, served)
 
-    async def _emit_rest(self, room: Room, event: str, payload: object, served: list[str]) -> None:
+    def _channels_of(self, room: Room, *, events: bool) -> tuple[list[RelayChannel], bool]:
+        """The relay channels of ``room``'s people (with ``events``, only those that take room
+        events), and whether every person has one."""
+        channels = self.channels
+        people = room.person_ids()
+        served = [
+            channel
+            for user_id in people
+            if (channel := channels.get(user_id)) is not None and (channel.events or not events)
+        ]
+        return served, len(served) == len(people)
+
+    async def _emit_rest(
+        self, room: Room, event: str, payload: object, served: list[RelayChannel]
+    ) -> None:
         """The Socket.IO emit to ``room`` for the members not ``served`` on a relay channel."""
         user_sid = self.gateway.user_sid
-        skip = [user_sid[u] for u in served if u in user_sid]
+        skip = [user_sid[c.user_id] for c in served if c.user_id in user_sid]
         await self.gateway.sio.emit(
             event, payload, room=self._room_key(room.room_id), skip_sid=skip or None
         )

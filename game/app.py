@@ -88,6 +88,7 @@ SCENE_TRANSITIONS: Final[frozenset[tuple[SceneId | None, SceneId]]] = frozenset(
         (SceneId.SUMMARY, SceneId.SOLO),
         (SceneId.SOLO, SceneId.ARENA),
         (SceneId.ARENA, SceneId.RESULTS),
+        (SceneId.RESULTS, SceneId.LOBBY),
         (SceneId.SOLO, SceneId.LOBBY),
         (SceneId.LOBBY, SceneId.ARENA),
     }

@@ -330,7 +330,8 @@ def _add_online_arguments(p: argparse.ArgumentParser) -> None:
         "online",
         "play with friends on a Convex server (`convex serve`): sign in, then pick a room in the "
         "room browser, or use --rooms, --room ID or --create NAME. The password comes from "
-        f"${PASSWORD_ENV} or is asked for. Keys in a room: SPACE starts (host), Q quits.",
+        f"${PASSWORD_ENV} or is asked for. Keys in a room: SPACE starts (host), Q quits; "
+        "after the results, Enter goes back to the room browser.",
     )
     add_account_arguments(online, server_note="without one you study alone")
     what = online.add_mutually_exclusive_group()
@@ -467,6 +468,15 @@ def _run_online(args: argparse.Namespace, client: Any, stack: contextlib.ExitSta
     except AvatarLoadError as exc:
         raise CommandError(str(exc), EXIT_USAGE) from exc
     stack.callback(app.teardown)
+    options = LobbyOptions(
+        username=args.username,
+        server=args.server,
+        subject=args.subject,
+        plan=_room_plan(args),
+        boss=args.boss,
+    )
+    # Attached either way: after a session's results, Enter goes back to the room browser.
+    attach_lobby(app, client, options)
     if args.room is not None or args.create is not None:
         try:
             wait_for_room(client)
@@ -474,14 +484,6 @@ def _run_online(args: argparse.Namespace, client: Any, stack: contextlib.ExitSta
             raise CommandError(str(exc)) from exc
         enter_arena(app, client)
     else:
-        options = LobbyOptions(
-            username=args.username,
-            server=args.server,
-            subject=args.subject,
-            plan=_room_plan(args),
-            boss=args.boss,
-        )
-        attach_lobby(app, client, options)
         app.switch(SceneId.LOBBY)
     if args.frames is not None:
         loop = PacedLoop(app)

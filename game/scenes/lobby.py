@@ -8,6 +8,7 @@ a new room, keeps the returned futures and looks at them once per frame. A finis
 create hands over to the arena (the client is then in the room); a failure becomes a line on
 screen in the player's words (:func:`game.online.describe`). The list is asked for again every
 :data:`REFRESH_S` seconds, and at once with R; the selection follows its room across refreshes.
+After a session the results screen comes back here (Enter) once the client has left the room.
 """
 
 from __future__ import annotations
@@ -94,6 +95,10 @@ class LobbyLink(RoomLink, Protocol):
         """Take a seat in a room."""
         ...
 
+    def leave(self) -> concurrent.futures.Future[Any]:
+        """Give up the seat in the current room (back to browsing)."""
+        ...
+
 
 @dataclass(frozen=True)
 class LobbyOptions:
@@ -120,6 +125,12 @@ def attach_lobby(app: ConvexApp, link: LobbyLink, options: LobbyOptions) -> None
     """Give ``app``'s lobby (and so its arena and results) the server to browse."""
     _LOBBIES[app] = (link, options)
     attach_room(app, link)
+
+
+def lobby_link(app: ConvexApp) -> LobbyLink | None:
+    """The server ``app``'s lobby browses, or None when no lobby is attached (the demo)."""
+    attached = _LOBBIES.get(app)
+    return None if attached is None else attached[0]
 
 
 class LobbyError(RuntimeError):

@@ -1,9 +1,11 @@
 """The group results screen: victory or defeat, each member's damage, share, XP and streak, the
-MVP."""
+MVP; with a lobby attached, Enter leaves the room and goes back to the room browser."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Final
+import concurrent.futures
+import logging
+from typing import TYPE_CHECKING, Any, Final
 
 from panda3d.core import TextNode
 
@@ -22,7 +24,8 @@ from game.hud.shapes import rounded_rect
 from game.hud.streak import streak_text
 from game.hud.text import Label
 from game.scenes.arena import boss_title, room_link
-from game.scenes.base import Scene, SceneId
+from game.scenes.base import Command, Scene, SceneId
+from game.scenes.lobby import lobby_link
 from shared.protocol import Results
 
 if TYPE_CHECKING:
@@ -42,6 +45,12 @@ COLUMNS: Final[tuple[tuple[str, float, int], ...]] = (
     ("streak", 1.05, TextNode.ARight),
 )
 """Header, x position and alignment of each column."""
+
+log = logging.getLogger(__name__)
+
+QUIT_HINT: Final[str] = "Q to quit"
+BACK_HINT: Final[str] = "Enter: back to the rooms · Q to quit"
+"""The footer when a lobby is attached (``convex play --server``)."""
 
 GHOST_STREAK: Final[str] = "ghost"
 """The streak cell of a ghost: a replay has no streak of its own."""
@@ -84,8 +93,10 @@ class ResultsScene(Scene):
     def __init__(self, app: ConvexApp) -> None:
         super().__init__(app)
         self.link = room_link(app)
+        self.lobby = lobby_link(app)
         self.results: Results | None = None
         self.rows: list[Row] = []
+        self._leaving: concurrent.futures.Future[Any] | None = None
 
     def enter(self, now: float) -> None:
         """Hide the solo avatar and wait for the results."""
@@ -100,13 +111,31 @@ class ResultsScene(Scene):
         if self.app.rig is not None:
             self.app.rig.actor.show()
 
+    def handle(self, command: Command, now: float) -> SceneId | None:
+        """Enter (with a lobby attached, once the results are shown): leave the room."""
+        if (
+            command is Command.SELECT
+            and self.lobby is not None
+            and self.results is not None
+            and self._leaving is None
+        ):
+            self._leaving = self.lobby.leave()
+            self.footer.text = "Leaving the room…"
+        return None
+
     def update(self, dt: float, now: float) -> SceneId | None:
-        """Build the panel the first time results are known; nothing to do per frame after."""
+        """Build the panel the first time results are known; back to the lobby once left."""
         if self.results is None:
             snap = self.link.snapshot()
             if snap.results is not None:
                 self.results = snap.results
                 self._build(snap.results, snap.member_id)
+        leaving = self._leaving
+        if leaving is not None and leaving.done():
+            if leaving.exception() is not None:
+                # The room may be gone already; the seat frees itself after the grace anyway.
+                log.info("leaving the room after the results failed: %s", leaving.exception())
+            return SceneId.LOBBY
         return None
 
     def _build(self, results: Results, you: str | None) -> None:
@@ -165,10 +194,10 @@ class ResultsScene(Scene):
         # The server's streak (this session credited) is in your row; the local one would only
         # repeat it, or contradict it.
         streak = self.app.streak_days() if mine is None or mine.streak_days is None else 0
-        footer = "Q to quit"
+        footer = QUIT_HINT if self.lobby is None else BACK_HINT
         if streak > 0:
             footer = f"Streak: {streak} day{'s' if streak != 1 else ''}    " + footer
-        Label(
+        self.footer = Label(
             self.root,
             font,
             text=footer,

@@ -19,6 +19,7 @@ from game.online import room_rows, room_table, synthetic_local
 from game.scenes.arena import ArenaScene, lobby_status
 from game.scenes.base import Command, SceneId
 from game.scenes.lobby import REFRESH_S, LobbyOptions, LobbyScene, attach_lobby, empty_hint
+from game.scenes.results import BACK_HINT, ResultsScene
 from shared.protocol import Plan, RoomInfo
 from tests.game.net_server import ServerThread
 
@@ -174,6 +175,37 @@ def test_n_creates_your_own_room_and_you_host_it(
     # Another player sees it in their browser.
     listing = clients("bob").list_rooms().result(WAIT_S)
     assert [(r.name, r.host_username) for r in listing.rooms] == [("amy's room", "amy")]
+
+
+def test_enter_after_the_results_goes_back_to_the_room_browser(
+    lobby: tuple[ConvexApp, NetClient], clients: Callable[[str], NetClient]
+) -> None:
+    """After a session's results, Enter leaves the room (it closes, being empty) and shows the
+    room browser again, where N opens the next room."""
+    app, amy = lobby
+    scene = lobby_scene(app)
+    run_until(app, lambda: scene.loaded, "the first room list")
+    app.press(Command.NEW)
+    run_until(app, lambda: app.scene_id is SceneId.ARENA, "the arena")
+    first = amy.snapshot().room
+    assert first is not None
+    amy.start().result(WAIT_S)
+    amy.finish().result(WAIT_S)
+    run_until(app, lambda: app.scene_id is SceneId.RESULTS, "the results")
+    results = app.scene
+    assert isinstance(results, ResultsScene)
+    run_until(app, lambda: results.results is not None, "the results panel")
+    assert results.footer.text.endswith(BACK_HINT)
+    app.press(Command.SELECT)
+    run_until(app, lambda: app.scene_id is SceneId.LOBBY, "the room browser")
+    assert amy.snapshot().room is None
+    assert clients("bob").list_rooms().result(WAIT_S).rooms == ()  # amy's room closed
+    again = lobby_scene(app)
+    run_until(app, lambda: again.loaded, "the room list")
+    app.press(Command.NEW)
+    run_until(app, lambda: app.scene_id is SceneId.ARENA, "the next arena")
+    second = amy.snapshot().room
+    assert second is not None and second.room_id != first.room_id
 
 
 def test_server_refusal_is_an_in_game_message(

@@ -18,8 +18,14 @@ class TokenBucket:
         """Take `cost` tokens if there are enough; refills by elapsed time first."""
         if self.tokens < 0:  # first use: start full
             self.tokens, self.updated = self.burst, now
-        elapsed = max(0.0, now - self.updated)
-        self.tokens = min(self.burst, self.tokens + elapsed * self.rate)
+        # max()/min() spelled as conditionals (same results, NaN included): this runs for
+        # every relayed frame, and the builtin calls were most of its cost.
+        elapsed = now - self.updated
+        if not elapsed > 0.0:
+            elapsed = 0.0
+        tokens = self.tokens + elapsed * self.rate
+        burst = self.burst
+        self.tokens = tokens if tokens < burst else burst
         self.updated = now
         if self.tokens >= cost:
             self.tokens -= cost

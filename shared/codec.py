@@ -160,6 +160,9 @@ _ROLL_SCALE: Final[float] = ROLL_CENTRE / ROLL_LIMIT
 _YAW_OFFSET: Final[float] = YAW_CENTRE + 0.5
 _PITCH_OFFSET: Final[float] = PITCH_CENTRE + 0.5
 _ROLL_OFFSET: Final[float] = ROLL_CENTRE + 0.5
+_YAW_MAX: Final[int] = 2 * YAW_CENTRE
+_PITCH_MAX: Final[int] = 2 * PITCH_CENTRE
+_ROLL_MAX: Final[int] = 2 * ROLL_CENTRE
 _SLOT_BYTES: Final[tuple[bytes, ...]] = tuple(bytes((s,)) for s in range(MAX_SLOT + 1))
 
 
@@ -304,22 +307,31 @@ def decode_frame(data: BytesLike) -> Frame:
     return _unpack_frame(data, 0)
 
 
-def decode_frame_sample(data: BytesLike, t: float) -> tuple[Frame, FaceSample]:
-    """:func:`decode_frame` and :meth:`Frame.to_sample` in one step, for a relay that analyses
-    every frame it receives: a decoded frame's values are in range by construction, so the
-    sample is built without validating them a second time."""
-    frame = decode_frame(data)
+def decode_relay_frame(data: BytesLike, t: float) -> tuple[int, FaceSample, bytes, int]:
+    """What a relay needs from one received frame, without building a :class:`Frame`: its
+    ``seq``, its sample stamped ``t`` (what ``decode_frame(data).to_sample(t)`` gives), and its 52
+    blendshape bytes and confidence byte exactly as sent (ready for a ghost recording).
+
+    Validates exactly like :func:`decode_frame` and raises the same :class:`FrameDecodeError`.
+    """
+    if not isinstance(data, bytes):
+        data = _to_bytes(data, FrameDecodeError)
+    if len(data) != FRAME_SIZE:
+        raise FrameDecodeError(f"a frame is {FRAME_SIZE} bytes, got {len(data)}")
+    head, seq, _t_ms, shapes, conf_byte, pose = _FRAME.unpack_from(data)
+    yaw_code, pitch_code, roll_code = _pose_codes(head, pose)
     unit = _BYTE_TO_UNIT
+    # The list comprehension reads the bytes straight into floats: no tuple of 52 ints first.
     sample = FaceSample.prevalidated(
         t,
-        tuple([unit[b] for b in frame.blendshapes]),
-        frame.yaw,
-        frame.pitch,
-        frame.roll,
-        frame.confidence,
-        frame.present,
+        tuple([unit[b] for b in shapes]),
+        _YAW_DEGREES[yaw_code],
+        _PITCH_DEGREES[pitch_code],
+        _ROLL_DEGREES[roll_code],
+        unit[conf_byte],
+        head == _HEAD_PRESENT,
     )
-    return frame, sample
+    return seq, sample, shapes, conf_byte
 
 
 def encode_batch(tick: int, server_time_ms: int, entries: Sequence[tuple[int, BytesLike]]) -> bytes:
@@ -399,20 +411,33 @@ def _to_bytes(data: object, error: type[CodecError]) -> bytes:
         raise error(f"unreadable buffer: {exc}") from None
 
 
-def _unpack_frame(data: bytes, offset: int) -> Frame:
-    """The frame at ``offset``; the caller has checked that 64 bytes are there."""
-    head, seq, t_ms, shapes, conf_byte, pose = _FRAME.unpack_from(data, offset)
+def _pose_codes(head: int, pose: int) -> tuple[int, int, int]:
+    """The yaw, pitch and roll codes packed in ``pose``, once the header byte and the codes are
+    checked; raises the :class:`FrameDecodeError` that says what is wrong (one comparison chain
+    on the good path: the relay runs this for every frame)."""
+    yaw_code = pose >> 21
+    pitch_code = (pose >> 11) & 0x3FF
+    roll_code = pose & 0x7FF
+    if (
+        head & ~FLAG_PRESENT == _HEAD_ABSENT  # 0x10 or 0x11
+        and yaw_code <= _YAW_MAX
+        and pitch_code <= _PITCH_MAX
+        and roll_code <= _ROLL_MAX
+    ):
+        return yaw_code, pitch_code, roll_code
     if head != _HEAD_PRESENT and head != _HEAD_ABSENT:
         if head >> 4 != FRAME_VERSION:
             raise FrameDecodeError(f"unknown frame version {head >> 4}")
         raise FrameDecodeError(f"reserved flag bits set: {head & RESERVED_FLAGS:#04x}")
-    yaw_code = pose >> 21
-    pitch_code = (pose >> 11) & 0x3FF
-    roll_code = pose & 0x7FF
-    if yaw_code > 2 * YAW_CENTRE or pitch_code > 2 * PITCH_CENTRE or roll_code > 2 * ROLL_CENTRE:
-        raise FrameDecodeError(
-            f"pose codes out of range: yaw {yaw_code}, pitch {pitch_code}, roll {roll_code}"
-        )
+    raise FrameDecodeError(
+        f"pose codes out of range: yaw {yaw_code}, pitch {pitch_code}, roll {roll_code}"
+    )
+
+
+def _unpack_frame(data: bytes, offset: int) -> Frame:
+    """The frame at ``offset``; the caller has checked that 64 bytes are there."""
+    head, seq, t_ms, shapes, conf_byte, pose = _FRAME.unpack_from(data, offset)
+    yaw_code, pitch_code, roll_code = _pose_codes(head, pose)
     return Frame(
         seq,
         t_ms,

@@ -121,15 +121,13 @@ from shared.battle import (
     PlayerStatus,
     Stage,
 )
-from shared.blendshapes import quantize
 from shared.codec import (
     CodecError,
-    Frame,
-    decode_frame_sample,
+    decode_relay_frame,
     encode_batch,
     seq_newer,
 )
-from shared.face import Attention
+from shared.face import Attention, FaceSample
 from shared.focus import GAP_CAP_S, FocusAnalyzer, GuardState
 from shared.ghost import (
     DEFAULT_COMPRESSION,
@@ -744,38 +742,46 @@ class Room:
         seat = self._seats.get(user_id)
         if seat is None or seat.is_ghost or not seat.connected or self._closed:
             raise NotMember(f"{user_id!r} has no connected seat in this room")
+        stats = self.stats
         try:
-            frame, sample = decode_frame_sample(data, t)
+            seq, sample, shapes, conf_byte = decode_relay_frame(data, t)
         except CodecError as exc:
-            self.stats.dropped += 1
+            stats.dropped += 1
             raise InvalidFrame(str(exc)) from None
-        if seat.last_seq is not None and not seq_newer(frame.seq, seat.last_seq):
-            self.stats.dropped += 1
-            raise OutOfOrder(f"frame seq {frame.seq} is not newer than {seat.last_seq}")
+        last_seq = seat.last_seq
+        if last_seq is not None and not seq_newer(seq, last_seq):
+            stats.dropped += 1
+            raise OutOfOrder(f"frame seq {seq} is not newer than {last_seq}")
         analyzer = seat.analyzer
         assert analyzer is not None  # every person's seat has one
-        result = analyzer.update(sample)
+        # update_attention(): the same analysis as update() without the FrameResult we'd discard.
+        attention = analyzer.update_attention(sample)
         # Accepted: from here on nothing can fail.
         self._last_now = t
-        self.stats.accepted += 1
+        stats.accepted += 1
         if seat.pending is not None:
-            self.stats.superseded += 1
+            stats.superseded += 1
         seat.pending = data if isinstance(data, bytes) else bytes(data)
-        seat.last_seq = frame.seq
+        seat.last_seq = seq
         seat.last_frame_at = t
-        asleep = result.state is GuardState.ASLEEP
-        if result.attention is not seat.attention or asleep is not seat.asleep:
-            self._mark(seat, result.attention, asleep, t)
+        asleep = analyzer.state is GuardState.ASLEEP
+        if attention is not seat.attention or asleep is not seat.asleep:
+            self._mark(seat, attention, asleep, t)
         participant = seat.participant
         if (
             participant is not None
             and participant.recorder is not None
             and t >= participant.next_rec_at
         ):
-            self._record_frame(participant, frame, t)
+            self._record_frame(participant, sample, shapes, conf_byte, t)
 
-    def _record_frame(self, participant: Participant, frame: Frame, t: float) -> None:
-        """Offer an accepted frame to the member's ghost recording (one per frame slot)."""
+    def _record_frame(
+        self, participant: Participant, sample: FaceSample, shapes: bytes, conf_byte: int, t: float
+    ) -> None:
+        """Offer an accepted frame to the member's ghost recording (one per frame slot).
+
+        ``shapes`` and ``conf_byte`` are the frame's blendshape and confidence bytes as sent,
+        ``sample`` its decoded sample (for the pose and presence)."""
         recorder = participant.recorder
         assert recorder is not None
         view = self._timer.advance(t)
@@ -794,17 +800,18 @@ class Room:
             return
         participant.last_rec_slot = slot
         try:  # noqa: SIM105 - suppress() costs ~1.5 µs per frame on the relay hot path
-            # The frame is already quantised: hand its bytes over as they are.
+            # The frame is already quantised: hand its bytes over as they are (the confidence
+            # byte is what quantize() of its decoded value gives back, for every byte).
             recorder.add_quantized(
                 s,
-                bytes(frame.blendshapes),
+                shapes,
                 (
-                    round(frame.yaw * POSE_STEPS_PER_DEG),
-                    round(frame.pitch * POSE_STEPS_PER_DEG),
-                    round(frame.roll * POSE_STEPS_PER_DEG),
+                    round(sample.yaw * POSE_STEPS_PER_DEG),
+                    round(sample.pitch * POSE_STEPS_PER_DEG),
+                    round(sample.roll * POSE_STEPS_PER_DEG),
                 ),
-                quantize(frame.confidence),
-                frame.present,
+                conf_byte,
+                sample.present,
             )
         except GhostRecorderError:
             pass  # a recording that refuses an input keeps what it has; the session goes on

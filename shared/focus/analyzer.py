@@ -163,6 +163,28 @@ class FocusAnalyzer:
     def update(self, sample: FaceSample) -> FrameResult:
         """Take one sample (in time order) and say what it meant."""
         t = sample.t
+        attention, events = self._fold(sample)
+        guard = self._guard
+        return FrameResult(
+            t,
+            attention,
+            guard.state,
+            self._score,
+            guard.away_clock,
+            self._confusion.active(t),
+            events,
+        )
+
+    def update_attention(self, sample: FaceSample) -> Attention:
+        """:meth:`update` for a caller that only needs the sample's attention (and reads
+        :attr:`state` / :attr:`score` after it): the analyser changes exactly as with
+        :meth:`update`, but no :class:`FrameResult` is built. The relay analyses every frame
+        of every member and uses nothing else from the result."""
+        return self._fold(sample)[0]
+
+    def _fold(self, sample: FaceSample) -> tuple[Attention, tuple[FocusEvent, ...]]:
+        """Fold one sample through every rule; its attention and the events it caused."""
+        t = sample.t
         guard = self._guard
         last_t = guard.last_t
         if last_t is not None and t < last_t:
@@ -182,14 +204,11 @@ class FocusAnalyzer:
             and attention is not Attention.UNCERTAIN
             and brow_down(sample.blendshapes) - cal.brow0 >= cal.thresholds.confusion_brow_level
         )
-        confusion = self._confusion
-        episode = confusion.update(furrowed, t)
+        episode = self._confusion.update(furrowed, t)
         if episode is not None:
             self._episodes.append(episode)
             events = (*events, episode)
-        return FrameResult(
-            t, attention, guard.state, self._score, guard.away_clock, confusion.active(t), events
-        )
+        return attention, events
 
     def blink_rate(self, now: float) -> float:
         """Blinks per minute over the 60 s ending at ``now``."""

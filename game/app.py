@@ -7,7 +7,7 @@ offscreen EGL buffer), lights the stage, loads the avatar once
 (:class:`~game.avatar.rig.AvatarRig` + :class:`~game.avatar.driver.AvatarDriver`,
 shared by every scene), and runs a small scene state machine whose legal
 moves are the table :data:`SCENE_TRANSITIONS` (solo → summary → solo; online:
-lobby → arena → results, entered from the first scene by ``game.online``). An
+lobby → arena → results → lobby, entered from the first scene by ``game.online``). An
 illegal switch raises :class:`SceneTransitionError` and changes nothing.
 
 Input and the tracker only write snapshots: key handlers append a

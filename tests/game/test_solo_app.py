@@ -105,7 +105,8 @@ def solo(app: ConvexApp) -> SoloScene:
 
 
 def test_transitions_are_declared() -> None:
-    """Solo → summary → solo, solo → arena → results and solo → lobby → arena are the only moves."""
+    """Solo → summary → solo, solo → arena → results, solo → lobby → arena and results → lobby
+    are the only moves."""
     assert {
         (None, SceneId.SOLO),
         (SceneId.SOLO, SceneId.SUMMARY),
@@ -114,6 +115,7 @@ def test_transitions_are_declared() -> None:
         (SceneId.ARENA, SceneId.RESULTS),
         (SceneId.SOLO, SceneId.LOBBY),
         (SceneId.LOBBY, SceneId.ARENA),
+        (SceneId.RESULTS, SceneId.LOBBY),
     } == SCENE_TRANSITIONS
 
 
